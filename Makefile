@@ -1,0 +1,51 @@
+# Two commands do all the set-up: `make run` serves the API, `make test` runs the whole suite.
+PYTHON ?= python3.11
+VENV   := .venv
+PY     := $(VENV)/bin/python
+HOST   ?= 127.0.0.1
+PORT   ?= 8000
+
+.PHONY: run test lint migrate seed warm-cache schema check-deploy tmdb-stub bench clean
+
+$(VENV)/.installed: requirements.txt requirements-dev.txt
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements-dev.txt
+	touch $@
+
+# A local .env with generated keys, written once; the environment still overrides it.
+.env:
+	@$(PYTHON) -c "import secrets; print('# Written by make on first use; see .env.example for every setting.\n'\
+	'SECRET_KEY=' + secrets.token_urlsafe(50) + '\nJWT_SIGNING_KEY=' + secrets.token_urlsafe(50))" > .env
+	@echo "Wrote .env with generated SECRET_KEY and JWT_SIGNING_KEY"
+
+migrate: $(VENV)/.installed .env
+	$(PY) manage.py migrate --noinput
+
+seed: migrate
+	$(PY) manage.py seed_demo
+
+run: seed
+	$(PY) manage.py collectstatic --noinput --verbosity 0
+	@echo "Serving on http://$(HOST):$(PORT)/  (Swagger UI: http://$(HOST):$(PORT)/api/docs/)"
+	$(VENV)/bin/gunicorn movie_backend.wsgi:application --bind $(HOST):$(PORT) --workers 2 --threads 4 \
+		--access-logfile - --graceful-timeout 10
+
+test: $(VENV)/.installed .env
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+lint: $(VENV)/.installed
+	$(VENV)/bin/ruff check .
+	$(PY) manage.py makemigrations --check --dry-run
+
+warm-cache: migrate
+	$(PY) manage.py warm_cache
+
+schema: $(VENV)/.installed .env
+	$(PY) manage.py spectacular --validate --fail-on-warn --file /dev/null
+
+tmdb-stub: $(VENV)/.installed
+	$(PY) -m tools.tmdb_stub --port 8765
+
+clean:
+	rm -rf $(VENV) staticfiles .pytest_cache

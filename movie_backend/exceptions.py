@@ -1,0 +1,127 @@
+"""
+One error format for the whole API: {"detail": str, "code": str} plus "errors" for validation.
+
+Upstream (TMDb) failures are APIExceptions of their own so that every layer above the TMDb client
+sees our errors, never `requests`.
+"""
+
+import logging
+
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, JsonResponse
+from rest_framework import exceptions, status
+from rest_framework.response import Response
+from rest_framework.views import exception_handler as drf_exception_handler
+
+logger = logging.getLogger(__name__)
+
+
+class UpstreamError(exceptions.APIException):
+    """A failure of an upstream dependency (TMDb). `retry_after` (seconds) becomes a Retry-After header."""
+
+    status_code = status.HTTP_503_SERVICE_UNAVAILABLE
+    default_detail = "The movie data provider is unavailable. Try again later."
+    default_code = "upstream_unavailable"
+
+    def __init__(self, detail: str | None = None, *, retry_after: int | None = None):
+        super().__init__(detail)
+        self.retry_after = retry_after
+
+
+class UpstreamUnavailable(UpstreamError):
+    pass
+
+
+class UpstreamTimeout(UpstreamError):
+    status_code = status.HTTP_504_GATEWAY_TIMEOUT
+    default_detail = "The movie data provider did not answer in time. Try again later."
+    default_code = "upstream_timeout"
+
+
+class UpstreamRateLimited(UpstreamError):
+    default_detail = "The movie data provider is rate limiting us. Try again later."
+    default_code = "upstream_rate_limited"
+
+
+class UpstreamMisconfigured(UpstreamError):
+    default_detail = "The movie data provider rejected this service's credentials."
+    default_code = "upstream_misconfigured"
+
+
+class UpstreamBadResponse(UpstreamError):
+    status_code = status.HTTP_502_BAD_GATEWAY
+    default_detail = "The movie data provider sent an answer we could not read."
+    default_code = "upstream_bad_response"
+
+
+def _first_message(detail) -> str:
+    """The first human message inside DRF's nested error detail."""
+    if isinstance(detail, dict):
+        for value in detail.values():
+            return _first_message(value)
+        return ""
+    if isinstance(detail, list):
+        return _first_message(detail[0]) if detail else ""
+    return str(detail)
+
+
+def _error_body(exc: exceptions.APIException) -> dict:
+    if isinstance(exc, exceptions.ValidationError):
+        errors = exc.detail if isinstance(exc.detail, dict) else {"non_field_errors": exc.detail}
+        return {"detail": "Invalid input.", "code": "invalid", "errors": errors}
+    detail = exc.detail
+    code = exc.get_codes() if not isinstance(detail, (dict, list)) else None
+    if isinstance(detail, dict):
+        # simplejwt's InvalidToken carries {"detail", "code", "messages"}.
+        code = str(detail.get("code", exc.default_code))
+        message = str(detail.get("detail", exc.default_detail))
+    elif isinstance(detail, list):
+        message = _first_message(detail)
+        code = exc.default_code
+    else:
+        message = str(detail)
+    if code == "authentication_failed" and exc.status_code == status.HTTP_401_UNAUTHORIZED:
+        code = "not_authenticated" if isinstance(exc, exceptions.NotAuthenticated) else code
+    return {"detail": message, "code": str(code)}
+
+
+def api_exception_handler(exc, context):
+    """DRF's EXCEPTION_HANDLER: every error, expected or not, leaves as the one JSON shape."""
+    if isinstance(exc, Http404):
+        exc = exceptions.NotFound()
+    elif isinstance(exc, PermissionDenied):
+        exc = exceptions.PermissionDenied()
+
+    if not isinstance(exc, exceptions.APIException):
+        view = context.get("view")
+        logger.exception("Unhandled error in %s", type(view).__name__ if view else "API view", exc_info=exc)
+        return Response(
+            {"detail": "Internal server error.", "code": "server_error"},
+            status=status.HTTP_500_INTERNAL_SERVER_ERROR,
+        )
+
+    response = drf_exception_handler(exc, context)
+    response.data = _error_body(exc)
+    retry_after = getattr(exc, "retry_after", None)
+    if retry_after is not None:
+        response["Retry-After"] = str(retry_after)
+    return response
+
+
+# --- Django-level handlers so paths outside DRF (unknown URLs, crashes) answer JSON too -----------
+
+
+def json_not_found(request, exception=None):
+    return JsonResponse({"detail": "Not found.", "code": "not_found"}, status=404)
+
+
+def json_server_error(request):
+    return JsonResponse({"detail": "Internal server error.", "code": "server_error"}, status=500)
+
+
+def json_bad_request(request, exception=None):
+    return JsonResponse({"detail": "Bad request.", "code": "bad_request"}, status=400)
+
+
+def json_permission_denied(request, exception=None):
+    return JsonResponse({"detail": "Permission denied.", "code": "permission_denied"}, status=403)

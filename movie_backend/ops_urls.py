@@ -1,0 +1,2 @@
+# /healthz and /readyz (issue 4) are mounted here.
+urlpatterns: list = []

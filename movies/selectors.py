@@ -1,0 +1,99 @@
+"""
+Reads of our own catalogue. They answer the Movies endpoints when no TMDb credentials are set
+(the embedded default) and serve favorites and recommendations everywhere.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.db.models import (
+    Count,
+    ExpressionWrapper,
+    F,
+    FloatField,
+    IntegerField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+)
+from django.db.models.functions import Cast, Coalesce
+from django.utils import timezone
+
+from movie_backend.pagination import Page, paginate_queryset
+from movies import ranking
+from movies.models import Genre, Movie
+from users.models import Favorite
+
+TRENDING_WINDOWS = {"day": dt.timedelta(days=1), "week": dt.timedelta(days=7)}
+
+
+def movie_queryset() -> QuerySet[Movie]:
+    return Movie.objects.prefetch_related("genres")
+
+
+def movie_get(*, movie_id: int) -> Movie | None:
+    return movie_queryset().filter(pk=movie_id).first()
+
+
+def genre_list() -> list[dict]:
+    return [{"id": g.id, "name": g.name} for g in Genre.objects.order_by("name")]
+
+
+def catalogue_trending(*, time_window: str, page: int) -> Page:
+    """Movies favorited most within the window first, then by popularity."""
+    since = timezone.now() - TRENDING_WINDOWS[time_window]
+    queryset = movie_queryset().annotate(
+        recent_favorites=Count("favorited_by", filter=Q(favorited_by__added_at__gte=since))
+    ).order_by("-recent_favorites", "-popularity", "id")
+    return paginate_queryset(queryset, page=page)
+
+
+def catalogue_search(*, query: str, page: int, year: int | None = None) -> Page:
+    queryset = movie_queryset().filter(Q(title__icontains=query) | Q(original_title__icontains=query))
+    if year is not None:
+        queryset = queryset.filter(release_date__year=year)
+    return paginate_queryset(queryset.order_by("-popularity", "id"), page=page)
+
+
+def catalogue_ranked(*, page: int, genre: int | None = None) -> Page:
+    """The catalogue ordered by vote-count-weighted rating (movies.ranking), computed in the database."""
+    queryset = Movie.objects.all()
+    if genre is not None:
+        queryset = queryset.filter(genres__id=genre)
+    pairs = list(queryset.values_list("vote_average", "vote_count"))
+    mean, minimum = ranking.mean_vote(pairs), ranking.min_votes([count for _, count in pairs])
+    votes = Cast("vote_count", FloatField())
+    score = ExpressionWrapper(
+        votes / (votes + Value(minimum)) * F("vote_average") + Value(minimum) / (votes + Value(minimum)) * Value(mean),
+        output_field=FloatField(),
+    )
+    ordered = movie_queryset().filter(pk__in=queryset.values("pk")).annotate(score=score)
+    return paginate_queryset(ordered.order_by("-score", "-popularity", "id"), page=page)
+
+
+def catalogue_similar(*, movie: Movie, page: int) -> Page:
+    """"More like this" from local signals: movies favorited by the same people weigh most
+    (item-to-item co-occurrence), then the number of shared genres, then popularity."""
+    fans = Favorite.objects.filter(movie_id=movie.pk).values("user_id")
+    co_favorites = (
+        Favorite.objects.filter(movie_id=OuterRef("pk"), user_id__in=fans)
+        .values("movie_id").annotate(n=Count("pk")).values("n")
+    )
+    shared_genres = (
+        Movie.genres.through.objects.filter(movie_id=OuterRef("pk"), genre_id__in=movie.genres.values("pk"))
+        .values("movie_id").annotate(n=Count("pk")).values("n")
+    )
+    queryset = (
+        movie_queryset()
+        .exclude(pk=movie.pk)
+        .annotate(
+            co_favorites=Coalesce(Subquery(co_favorites, output_field=IntegerField()), 0),
+            shared_genres=Coalesce(Subquery(shared_genres, output_field=IntegerField()), 0),
+        )
+        .filter(Q(co_favorites__gt=0) | Q(shared_genres__gt=0))
+        .order_by("-co_favorites", "-shared_genres", "-vote_count", "id")
+    )
+    return paginate_queryset(queryset, page=page)

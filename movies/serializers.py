@@ -1,0 +1,88 @@
+from rest_framework import serializers
+
+from movie_backend.pagination import PageQuerySerializer, page_serializer
+from movies.tmdb import TIME_WINDOWS
+
+# --- input ---------------------------------------------------------------------------------------------
+
+
+class TrendingQuerySerializer(PageQuerySerializer):
+    time_window = serializers.ChoiceField(choices=TIME_WINDOWS, default="day")
+
+
+class SearchQuerySerializer(PageQuerySerializer):
+    q = serializers.CharField(min_length=1, max_length=200, trim_whitespace=True, help_text="Search text, 1-200 characters.")
+    year = serializers.IntegerField(min_value=1870, max_value=2100, required=False, help_text="Primary release year.")
+
+
+class RecommendedQuerySerializer(PageQuerySerializer):
+    genre = serializers.IntegerField(min_value=1, max_value=2_147_483_647, required=False, help_text="A genre id (see /api/movies/genres/).")
+
+
+class MovieRecommendationsQuerySerializer(PageQuerySerializer):
+    pass
+
+
+# --- output --------------------------------------------------------------------------------------------
+
+
+class GenreSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+
+
+class GenreListSerializer(serializers.Serializer):
+    results = GenreSerializer(many=True)
+
+
+class MovieSummarySerializer(serializers.Serializer):
+    id = serializers.IntegerField(help_text="TMDb movie id")
+    title = serializers.CharField()
+    original_title = serializers.CharField()
+    overview = serializers.CharField()
+    release_date = serializers.DateField(allow_null=True)
+    genre_ids = serializers.ListField(child=serializers.IntegerField())
+    genres = GenreSerializer(many=True)
+    vote_average = serializers.FloatField()
+    vote_count = serializers.IntegerField()
+    popularity = serializers.FloatField()
+    original_language = serializers.CharField()
+    poster_path = serializers.CharField(allow_null=True)
+    poster_url = serializers.URLField(allow_null=True)
+    backdrop_path = serializers.CharField(allow_null=True)
+    backdrop_url = serializers.URLField(allow_null=True)
+
+
+class CastMemberSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    character = serializers.CharField()
+    profile_url = serializers.URLField(allow_null=True)
+
+
+class DirectorSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+
+
+class TrailerSerializer(serializers.Serializer):
+    site = serializers.CharField()
+    key = serializers.CharField()
+    url = serializers.URLField()
+
+
+class MovieDetailSerializer(MovieSummarySerializer):
+    tagline = serializers.CharField()
+    runtime = serializers.IntegerField(allow_null=True)
+    status = serializers.CharField()
+    imdb_id = serializers.CharField(allow_null=True)
+    homepage = serializers.CharField()
+    budget = serializers.IntegerField()
+    revenue = serializers.IntegerField()
+    cast = CastMemberSerializer(many=True, help_text="Top 10 billed")
+    directors = DirectorSerializer(many=True)
+    trailer = TrailerSerializer(allow_null=True)
+
+
+MovieSummaryPageSerializer = page_serializer(MovieSummarySerializer, "MovieSummaryPage")
+

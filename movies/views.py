@@ -1,0 +1,107 @@
+"""
+Public Movies endpoints. Each view validates its query with a serializer, calls one service and
+returns the service's answer through an output serializer, with the X-Cache header.
+"""
+
+from drf_spectacular.utils import extend_schema
+from rest_framework.permissions import AllowAny
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from movie_backend.schema import UPSTREAM, error_responses
+from movies import services
+from movies.serializers import (
+    GenreListSerializer,
+    MovieDetailSerializer,
+    MovieRecommendationsQuerySerializer,
+    MovieSummaryPageSerializer,
+    RecommendedQuerySerializer,
+    SearchQuerySerializer,
+    TrendingQuerySerializer,
+)
+
+TAGS = ["movies"]
+
+
+class PublicMovieView(APIView):
+    permission_classes = [AllowAny]
+    authentication_classes = []  # public data: a stale or bad token must not turn into a 401 here
+
+    @staticmethod
+    def parse(serializer_class, request) -> dict:
+        query = serializer_class(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        return query.validated_data
+
+
+class TrendingMoviesView(PublicMovieView):
+    @extend_schema(
+        tags=TAGS, summary="Trending movies",
+        description="Movies trending on TMDb today (`time_window=day`) or this week. Without TMDb: the "
+                    "local catalogue, most favorited within the window first, then by popularity.",
+        parameters=[TrendingQuerySerializer],
+        responses={200: MovieSummaryPageSerializer, **error_responses(400, 429, *UPSTREAM)},
+    )
+    def get(self, request):
+        result = services.trending_movies(**self.parse(TrendingQuerySerializer, request))
+        return Response(MovieSummaryPageSerializer(result.value).data, headers=result.headers)
+
+
+class RecommendedMoviesView(PublicMovieView):
+    @extend_schema(
+        tags=TAGS, summary="Recommended for everyone",
+        description="TMDb's top-rated and popular lists blended and ranked by vote-count-weighted rating, "
+                    "so a 10/10 from three votes does not top the list. `genre` keeps one genre.",
+        parameters=[RecommendedQuerySerializer],
+        responses={200: MovieSummaryPageSerializer, **error_responses(400, 429, *UPSTREAM)},
+    )
+    def get(self, request):
+        result = services.recommended_movies(**self.parse(RecommendedQuerySerializer, request))
+        return Response(MovieSummaryPageSerializer(result.value).data, headers=result.headers)
+
+
+class SearchMoviesView(PublicMovieView):
+    @extend_schema(
+        tags=TAGS, summary="Search movies by title",
+        parameters=[SearchQuerySerializer],
+        responses={200: MovieSummaryPageSerializer, **error_responses(400, 429, *UPSTREAM)},
+    )
+    def get(self, request):
+        query = self.parse(SearchQuerySerializer, request)
+        result = services.search_movies(query=query["q"], page=query["page"], year=query.get("year"))
+        return Response(MovieSummaryPageSerializer(result.value).data, headers=result.headers)
+
+
+class GenreListView(PublicMovieView):
+    @extend_schema(
+        tags=TAGS, summary="Movie genres",
+        responses={200: GenreListSerializer, **error_responses(429, *UPSTREAM)},
+    )
+    def get(self, request):
+        result = services.genres_all()
+        return Response(GenreListSerializer({"results": result.value}).data, headers=result.headers)
+
+
+class MovieDetailView(PublicMovieView):
+    @extend_schema(
+        tags=TAGS, summary="Movie details",
+        description="Details with top-billed cast, directors and a trailer, from one TMDb call.",
+        responses={200: MovieDetailSerializer, **error_responses(404, 429, *UPSTREAM)},
+    )
+    def get(self, request, movie_id: int):
+        result = services.movie_detail(movie_id=movie_id)
+        return Response(MovieDetailSerializer(result.value).data, headers=result.headers)
+
+
+class MovieRecommendationsView(PublicMovieView):
+    @extend_schema(
+        tags=TAGS, summary="More like this",
+        description="Movies like this one: TMDb's recommendations, or without TMDb, movies favorited by "
+                    "the same people and movies sharing its genres.",
+        parameters=[MovieRecommendationsQuerySerializer],
+        responses={200: MovieSummaryPageSerializer, **error_responses(400, 404, 429, *UPSTREAM)},
+    )
+    def get(self, request, movie_id: int):
+        page = self.parse(MovieRecommendationsQuerySerializer, request)["page"]
+        result = services.movie_recommendations(movie_id=movie_id, page=page)
+        return Response(MovieSummaryPageSerializer(result.value).data, headers=result.headers)
