@@ -5,9 +5,10 @@ A movie's score is its vote-count-weighted rating (the Bayesian average IMDb pop
 
     WR = v / (v + m) * R + m / (v + m) * C
 
-R is the movie's average vote, v its vote count, C the mean vote across the pool and m the vote
-count a movie needs before its own average outweighs the pool's (here: a quantile of the pool's
-vote counts). A 10/10 from three votes is pulled to C; a 8.5 from 30 000 votes keeps its 8.5.
+R is the movie's average vote, v its vote count, C the mean vote across the pool (weighted by votes,
+so a handful of 10/10s from three voters cannot lift it) and m the vote count a movie needs before
+its own average outweighs the pool's (a quantile of the pool's vote counts). A 10/10 from three
+votes is pulled to C; an 8.5 from 30 000 votes keeps about its 8.5.
 """
 
 from __future__ import annotations
@@ -27,9 +28,10 @@ def min_votes(vote_counts: Sequence[int], *, quantile: float = MIN_VOTES_QUANTIL
 
 
 def mean_vote(pairs: Iterable[tuple[float, int]]) -> float:
-    """The `C` of the formula: the mean average vote of the movies that have votes."""
-    votes = [average for average, count in pairs if count > 0]
-    return sum(votes) / len(votes) if votes else 0.0
+    """The `C` of the formula: the pool's mean vote, each movie weighted by its vote count."""
+    pairs = list(pairs)
+    total = sum(count for _, count in pairs if count > 0)
+    return sum(average * count for average, count in pairs if count > 0) / total if total else 0.0
 
 
 def weighted_rating(vote_average: float, vote_count: int, *, mean: float, minimum: float) -> float:
