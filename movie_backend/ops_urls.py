@@ -1,2 +1,10 @@
-# /healthz and /readyz (issue 4) are mounted here.
-urlpatterns: list = []
+"""Operations endpoints, mounted at the root: /healthz (liveness) and /readyz (readiness)."""
+
+from django.urls import path
+
+from movie_backend.ops import HealthzView, ReadyzView
+
+urlpatterns = [
+    path("healthz", HealthzView.as_view(), name="healthz"),
+    path("readyz", ReadyzView.as_view(), name="readyz"),
+]

@@ -1,8 +1,11 @@
 """
-OpenAPI pieces shared by every app: the one error shape and a helper that documents the error
-responses an operation can give.
+OpenAPI pieces shared by every app: the one error shape, a helper that documents the error
+responses an operation can give, and the AutoSchema that adds what a per-view list cannot know.
 """
 
+from drf_spectacular import openapi
+from drf_spectacular.plumbing import build_basic_type
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiResponse
 from rest_framework import serializers
 
@@ -25,6 +28,7 @@ _ERRORS = {
     403: (ErrorSerializer, "You do not have permission to perform this action.", "permission_denied"),
     404: (ErrorSerializer, "Not found.", "not_found"),
     405: (ErrorSerializer, 'Method "DELETE" not allowed.', "method_not_allowed"),
+    415: (ErrorSerializer, 'Unsupported media type "text/plain" in request.', "unsupported_media_type"),
     429: (ErrorSerializer, "Request was throttled. Expected available in 42 seconds.", "throttled"),
     502: (ErrorSerializer, "The movie data provider sent an answer we could not read.", "upstream_bad_response"),
     503: (ErrorSerializer, "The movie data provider is unavailable. Try again later.", "upstream_unavailable"),
@@ -36,6 +40,7 @@ _DESCRIPTIONS = {
     403: "Authenticated but not allowed.",
     404: "No such object (or not yours).",
     405: "Method not allowed on this path.",
+    415: "The request body is not `application/json`.",
     429: "Rate limited; see the `Retry-After` header.",
     502: "TMDb answered with something unreadable (`upstream_bad_response`).",
     503: "TMDb is down, rate limiting us or rejecting our key (`upstream_unavailable`, "
@@ -60,3 +65,74 @@ def error_responses(*statuses: int) -> dict[int, OpenApiResponse]:
             examples=[OpenApiExample(code, value=example, response_only=True, status_codes=[str(status)])],
         )
     return documented
+
+
+# --- Responses every operation gets from the project's global machinery -------------------------------
+
+_HEADERS = {
+    "Retry-After": {
+        "description": "Seconds to wait before retrying.",
+        "schema": build_basic_type(OpenApiTypes.INT),
+    },
+    "WWW-Authenticate": {
+        "description": 'The expected scheme: `Bearer realm="api"`.',
+        "schema": build_basic_type(OpenApiTypes.STR),
+    },
+    "X-Cache": {
+        "description": "`HIT`: served from cache; `MISS`: fetched from TMDb now; `STALE`: an older copy "
+                       "served because TMDb is failing. Absent when the answer did not go through the cache.",
+        "schema": {"type": "string", "enum": ["HIT", "MISS", "STALE"]},
+    },
+}
+_BODY_METHODS = ("POST", "PUT", "PATCH")
+
+
+class AutoSchema(openapi.AutoSchema):
+    """drf-spectacular's AutoSchema plus the error responses the project's global machinery can give
+    on an operation, whatever the view's own `responses=` says:
+
+    - 401 whenever the view has authenticators: an invalid or expired Bearer token is refused even
+      on endpoints that allow anonymous access;
+    - 429 whenever the view has throttles (they are global, see DEFAULT_THROTTLE_CLASSES);
+    - 400 and 415 on operations with a request body (malformed JSON, another content type);
+    - headers: `WWW-Authenticate` on 401, `Retry-After` on 429 and 503, and `X-Cache` on the 2xx
+      answers of operations that go upstream (those documenting 502 or 504).
+    """
+
+    def _get_response_bodies(self, direction="response"):
+        responses = super()._get_response_bodies(direction)
+        if direction != "response":
+            return responses
+        for status in self._implied_error_statuses():
+            if str(status) not in responses:
+                responses[str(status)] = self._get_response_for_code(
+                    error_responses(status)[status], str(status), media_types=["application/json"],
+                    direction=direction,
+                )
+        self._add_headers(responses)
+        return responses
+
+    def _implied_error_statuses(self) -> list[int]:
+        statuses = []
+        if self.view.get_authenticators():
+            statuses.append(401)
+        if self.method in _BODY_METHODS and self._get_request_body():
+            statuses += [400, 415]
+        if self.view.get_throttles():
+            statuses.append(429)
+        return statuses
+
+    @staticmethod
+    def _add_headers(responses: dict) -> None:
+        # 503 alone may be a local dependency (readyz); 502/504 only ever come from TMDb.
+        goes_upstream = "502" in responses or "504" in responses
+        for code, response in responses.items():
+            wanted = []
+            if code == "401":
+                wanted.append("WWW-Authenticate")
+            if code == "429" or (code == "503" and goes_upstream):
+                wanted.append("Retry-After")
+            if goes_upstream and code.startswith("2"):
+                wanted.append("X-Cache")
+            for name in wanted:
+                response.setdefault("headers", {}).setdefault(name, dict(_HEADERS[name]))

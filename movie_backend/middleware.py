@@ -1,0 +1,126 @@
+"""
+RequestLogMiddleware: the outermost middleware. For every request it
+
+- assigns a request id (a sane incoming `X-Request-ID`, else a new uuid4 hex), makes it available to
+  every log record of the request and echoes it in the `X-Request-ID` response header;
+- turns any error response that is not JSON (Django's 405 from a plain view, whitenoise's 405, a bare
+  404/500) into the API's one error shape, except under the admin, whose pages stay HTML;
+- writes one log line: method, path (never the query string, never headers), status, duration_ms,
+  request_id and the user id when the request was authenticated.
+"""
+
+import logging
+import re
+import time
+import uuid
+from urllib.parse import quote
+
+from django.http import JsonResponse
+from django.utils.functional import SimpleLazyObject, empty
+
+from movie_backend.logging import request_id_var
+
+logger = logging.getLogger("movie_backend.request")
+
+REQUEST_ID_HEADER = "X-Request-ID"
+_SANE_REQUEST_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]{0,127}")
+
+# Status -> (detail, code) for error responses produced outside DRF's exception handler.
+_GENERIC_ERRORS = {
+    400: ("Bad request.", "bad_request"),
+    401: ("Authentication credentials were not provided.", "not_authenticated"),
+    403: ("Permission denied.", "permission_denied"),
+    404: ("Not found.", "not_found"),
+    405: ("Method not allowed.", "method_not_allowed"),
+    406: ("Could not satisfy the request Accept header.", "not_acceptable"),
+    413: ("Request body too large.", "request_too_large"),
+    415: ("Unsupported media type in request.", "unsupported_media_type"),
+    429: ("Request was throttled.", "throttled"),
+    500: ("Internal server error.", "server_error"),
+    502: ("Bad gateway.", "bad_gateway"),
+    503: ("Service unavailable.", "service_unavailable"),
+    504: ("Gateway timeout.", "gateway_timeout"),
+}
+# The admin's error pages stay HTML (API-CONTRACT: everything else answers JSON).
+HTML_PATH_PREFIXES = ("/admin/",)
+# Headers of the original error response that carry meaning and must survive the rewrite.
+_KEPT_HEADERS = ("Allow", "Retry-After", "WWW-Authenticate", "Vary", "Cache-Control", "X-Cache")
+
+
+def request_id_from(request) -> str:
+    """The caller's X-Request-ID when it is a short token of safe characters, else a new uuid4 hex."""
+    incoming = request.headers.get(REQUEST_ID_HEADER, "")
+    if _SANE_REQUEST_ID.fullmatch(incoming):
+        return incoming
+    return uuid.uuid4().hex
+
+
+def _user_id(request) -> int | str | None:
+    """The authenticated user's id, without triggering a session or database lookup to find out."""
+    user = request.__dict__.get("user")
+    if isinstance(user, SimpleLazyObject):
+        user = None if user._wrapped is empty else user._wrapped
+    if user is not None and getattr(user, "is_authenticated", False):
+        return user.pk
+    return None
+
+
+def _is_json(response) -> bool:
+    return "json" in response.get("Content-Type", "")
+
+
+def _as_json_error(response, method: str):
+    """The same error as the API's JSON shape, keeping status, meaningful headers and cookies."""
+    detail, code = _GENERIC_ERRORS.get(response.status_code, ("Request failed.", "error"))
+    if response.status_code == 405:
+        detail = f'Method "{method}" not allowed.'  # the wording DRF uses
+    replacement = JsonResponse({"detail": detail, "code": code}, status=response.status_code)
+    for header in _KEPT_HEADERS:
+        if header in response:
+            replacement[header] = response[header]
+    replacement.cookies = response.cookies
+    return replacement
+
+
+class RequestLogMiddleware:
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        request_id = request_id_from(request)
+        request.request_id = request_id
+        token = request_id_var.set(request_id)
+        started = time.perf_counter()
+        try:
+            response = self.get_response(request)
+            if (
+                response.status_code >= 400
+                and not response.streaming
+                and not _is_json(response)
+                and not request.path.startswith(HTML_PATH_PREFIXES)
+            ):
+                response = _as_json_error(response, request.method)
+            response[REQUEST_ID_HEADER] = request_id
+            self._log(request, response, duration_ms=(time.perf_counter() - started) * 1000)
+            return response
+        finally:
+            request_id_var.reset(token)
+
+    @staticmethod
+    def _log(request, response, *, duration_ms: float) -> None:
+        status = response.status_code
+        path = quote(request.path, safe="/:@!$&'()*+,;=-._~")  # re-escape: no control characters in logs
+        user_id = _user_id(request)
+        level = logging.ERROR if status >= 500 else logging.INFO
+        logger.log(
+            level,
+            "%s %s %s %.1fms user=%s",
+            request.method, path, status, duration_ms, user_id if user_id is not None else "-",
+            extra={
+                "method": request.method,
+                "path": path,
+                "status": status,
+                "duration_ms": round(duration_ms, 1),
+                "user_id": user_id,
+            },
+        )

@@ -1,0 +1,134 @@
+"""
+Operations endpoints for load balancers and orchestrators.
+
+`/healthz` (liveness) answers from the process alone, never touching the database or the cache, so a
+slow dependency cannot get healthy processes killed. `/readyz` (readiness) checks that the database
+and the API cache answer, so an instance that cannot serve is taken out of rotation.
+"""
+
+import logging
+import uuid
+
+from django.conf import settings
+from django.core.cache import caches
+from django.db import DatabaseError, connection
+from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
+from rest_framework import serializers
+from rest_framework.permissions import AllowAny
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from movie_backend.cache import CACHE_BACKEND_ERRORS
+
+logger = logging.getLogger(__name__)
+
+OK, UNAVAILABLE = "ok", "unavailable"
+_READYZ_PROBE_TTL = 5  # seconds; the probe key expires by itself even if the delete is lost
+
+
+# One enum for every probe state (ENUM_NAME_OVERRIDES names it ProbeStateEnum in the schema).
+PROBE_STATES = [OK, UNAVAILABLE]
+
+
+class HealthSerializer(serializers.Serializer):
+    status = serializers.ChoiceField(choices=PROBE_STATES, help_text="Always `ok`.")
+
+
+class ReadinessChecksSerializer(serializers.Serializer):
+    database = serializers.ChoiceField(choices=PROBE_STATES)
+    cache = serializers.ChoiceField(choices=PROBE_STATES)
+
+
+class ReadinessSerializer(serializers.Serializer):
+    status = serializers.ChoiceField(choices=PROBE_STATES, help_text="`ok`.")
+    checks = ReadinessChecksSerializer()
+
+
+class NotReadySerializer(serializers.Serializer):
+    status = serializers.ChoiceField(choices=PROBE_STATES, help_text="`unavailable`.")
+    detail = serializers.CharField(help_text="Human-readable message naming what is down.")
+    code = serializers.CharField(help_text="`dependency_unavailable`.")
+    checks = ReadinessChecksSerializer()
+
+
+class OpsView(APIView):
+    """Unauthenticated, unthrottled: probes come often, from one address, without credentials."""
+
+    authentication_classes = []
+    permission_classes = [AllowAny]
+    throttle_classes = []
+
+    def finalize_response(self, request, response, *args, **kwargs):
+        response = super().finalize_response(request, response, *args, **kwargs)
+        response["Cache-Control"] = "no-store"
+        return response
+
+
+class HealthzView(OpsView):
+    @extend_schema(
+        tags=["ops"], summary="Liveness probe", operation_id="ops_healthz",
+        description="200 while the process can answer requests. Touches neither the database nor the cache.",
+        responses={200: HealthSerializer},
+    )
+    def get(self, request):
+        return Response({"status": OK})
+
+
+def check_database() -> str:
+    """`ok` when the default database answers `SELECT 1`."""
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+            cursor.fetchone()
+    except DatabaseError as exc:
+        logger.warning("Readiness: database unavailable (%s: %s)", type(exc).__name__, exc)
+        return UNAVAILABLE
+    return OK
+
+
+def check_cache() -> str:
+    """`ok` when the API cache completes a set/get round-trip (bounded by the backend's socket timeout)."""
+    cache = caches[settings.API_CACHE_ALIAS]
+    key, token = f"readyz:{uuid.uuid4().hex}", uuid.uuid4().hex
+    try:
+        cache.set(key, token, timeout=_READYZ_PROBE_TTL)
+        answered = cache.get(key)
+        cache.delete(key)
+    except CACHE_BACKEND_ERRORS as exc:
+        logger.warning("Readiness: cache unavailable (%s: %s)", type(exc).__name__, exc)
+        return UNAVAILABLE
+    if answered != token:
+        logger.warning("Readiness: cache unavailable (set/get round-trip lost the value)")
+        return UNAVAILABLE
+    return OK
+
+
+class ReadyzView(OpsView):
+    @extend_schema(
+        tags=["ops"], summary="Readiness probe", operation_id="ops_readyz",
+        description="200 when the database (`SELECT 1`) and the API cache (a set/get round-trip) answer; "
+                    "503 naming what is down otherwise.",
+        responses={
+            200: ReadinessSerializer,
+            503: OpenApiResponse(
+                NotReadySerializer, description="A dependency is down; `checks` names it.",
+                examples=[OpenApiExample(
+                    "cache down", response_only=True, status_codes=["503"],
+                    value={"status": UNAVAILABLE, "detail": "Not ready: cache unavailable.",
+                           "code": "dependency_unavailable", "checks": {"database": OK, "cache": UNAVAILABLE}},
+                )],
+            ),
+        },
+    )
+    def get(self, request):
+        checks = {"database": check_database(), "cache": check_cache()}
+        down = [name for name, state in checks.items() if state != OK]
+        if not down:
+            return Response({"status": OK, "checks": checks})
+        body = {
+            "status": UNAVAILABLE,
+            "detail": f"Not ready: {', '.join(down)} unavailable.",
+            "code": "dependency_unavailable",
+            "checks": checks,
+        }
+        return Response(body, status=503)
