@@ -165,21 +165,28 @@ def cached_call(
         return Cached(entry["value"], HIT)
 
     lock_key = f"{key}:lock"
-    token = uuid.uuid4().hex
-    lock_timeout = int(settings.TMDB_RETRY_BUDGET + settings.TMDB_TIMEOUT + 5)
     if not backend.available():  # the get above just failed
         return Cached(fetch(), MISS)
-    if backend.call("add", lock_key, token, lock_timeout):
-        try:
-            return _fetch_and_store(key, ttl, fetch, previous=entry)
-        finally:
-            if backend.call("get", lock_key) == token:
-                backend.call("delete", lock_key)
-
+    won = _fetch_if_lock_won(key, lock_key, ttl, fetch, previous=entry)
+    if won is not None:
+        return won
     if entry is not None:
         # Someone is already refreshing this key: the previous copy is good enough meanwhile.
         return Cached(entry["value"], STALE)
     return _wait_for_other_fetch(key, lock_key, ttl, fetch)
+
+
+def _fetch_if_lock_won(key: str, lock_key: str, ttl: int, fetch: Callable[[], Any], *, previous: dict | None) -> Cached | None:
+    """Fetch and store if we win the key's lock; None if another caller holds it."""
+    token = uuid.uuid4().hex
+    lock_timeout = int(settings.TMDB_RETRY_BUDGET + settings.TMDB_TIMEOUT + 5)
+    if not backend.call("add", lock_key, token, lock_timeout):
+        return None
+    try:
+        return _fetch_and_store(key, ttl, fetch, previous=previous)
+    finally:
+        if backend.call("get", lock_key) == token:
+            backend.call("delete", lock_key)
 
 
 def _fetch_and_store(key: str, ttl: int, fetch: Callable[[], Any], *, previous: dict | None) -> Cached:
@@ -213,10 +220,18 @@ def _wait_for_other_fetch(key: str, lock_key: str, ttl: int, fetch: Callable[[],
             return Cached(entry["value"], HIT)
         if not backend.available():
             break
-        if backend.call("get", lock_key) is None:
-            failure = backend.call("get", f"{key}:failed")
-            if failure is not None:
-                _raise_shared_failure(failure)
-            break
-    # The other fetch vanished without an answer (or took too long): fetch ourselves.
+        if backend.call("get", lock_key) is not None:
+            continue
+        # The lock is gone. Its holder may have stored the answer since our read above.
+        entry = backend.call("get", key)
+        if entry is not None:
+            return Cached(entry["value"], HIT)
+        failure = backend.call("get", f"{key}:failed")
+        if failure is not None:
+            _raise_shared_failure(failure)
+        # The holder ended without an answer (a crash, not an upstream error): take over, one of us.
+        won = _fetch_if_lock_won(key, lock_key, ttl, fetch, previous=None)
+        if won is not None:
+            return won
+    # Waited too long, or the cache went away: answer by ourselves rather than fail.
     return _fetch_and_store(key, ttl, fetch, previous=None)

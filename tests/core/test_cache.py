@@ -1,0 +1,251 @@
+"""The one caching helper: freshness, stale-on-error, single flight, invalidation, Redis outages."""
+
+import datetime as dt
+import threading
+import time
+
+import pytest
+import time_machine
+from django.db import connections
+from django.test import Client, override_settings
+
+from movie_backend import cache as api_cache
+from movie_backend.cache import HIT, MISS, STALE, cached_call, invalidate_namespace
+from movie_backend.exceptions import UpstreamTimeout, UpstreamUnavailable
+from tests.fakes import list_body, movie_item
+
+
+class Counter:
+    """A fetch function that counts its calls and answers `value` (or raises `error`)."""
+
+    def __init__(self, value=None, *, error=None, delay=0.0):
+        self.calls = 0
+        self.value, self.error, self.delay = value, error, delay
+        self._lock = threading.Lock()
+
+    def __call__(self):
+        with self._lock:
+            self.calls += 1
+        time.sleep(self.delay)
+        if self.error is not None:
+            raise self.error
+        return self.value
+
+
+def later(seconds: float):
+    return time_machine.travel(dt.datetime.now(tz=dt.UTC) + dt.timedelta(seconds=seconds))
+
+
+def test_cached_call_misses_then_hits():
+    fetch = Counter({"answer": 42})
+
+    first = cached_call("unit", {"a": 1}, ttl=60, fetch=fetch)
+    second = cached_call("unit", {"a": 1}, ttl=60, fetch=fetch)
+
+    assert (first, second) == (api_cache.Cached({"answer": 42}, MISS), api_cache.Cached({"answer": 42}, HIT))
+    assert fetch.calls == 1
+
+
+def test_cached_call_params_are_part_of_the_key_in_any_order():
+    fetch = Counter("x")
+
+    cached_call("unit", {"a": 1, "b": 2}, ttl=60, fetch=fetch)
+    same = cached_call("unit", {"b": 2, "a": 1}, ttl=60, fetch=fetch)
+    other = cached_call("unit", {"a": 1, "b": 3}, ttl=60, fetch=fetch)
+
+    assert (same.status, other.status, fetch.calls) == (HIT, MISS, 2)
+
+
+def test_cached_call_does_not_store_failures():
+    failing = Counter(error=UpstreamUnavailable())
+    with pytest.raises(UpstreamUnavailable):
+        cached_call("unit", {}, ttl=60, fetch=failing)
+
+    result = cached_call("unit", {}, ttl=60, fetch=Counter("ok"))
+
+    assert result.status == MISS
+
+
+def test_cached_call_serves_stale_on_upstream_error_after_the_ttl():
+    cached_call("unit", {}, ttl=60, fetch=Counter("old"))
+
+    with later(61):
+        stale = cached_call("unit", {}, ttl=60, fetch=Counter(error=UpstreamTimeout()))
+
+    assert stale == api_cache.Cached("old", STALE)
+
+
+def test_cached_call_keeps_entries_for_ttl_plus_grace(settings):
+    cached_call("unit", {}, ttl=60, fetch=Counter("v"))
+    key = api_cache.make_key("unit", {})
+
+    cache = api_cache.backend.cache
+    if hasattr(cache, "ttl"):  # django-redis
+        remaining = cache.ttl(key)
+    else:  # locmem keeps absolute expiry times
+        remaining = cache._expire_info[cache.make_and_validate_key(key)] - time.time()
+
+    assert 60 + settings.CACHE_STALE_GRACE - 5 <= remaining <= 60 + settings.CACHE_STALE_GRACE
+
+
+def test_versioned_namespace_is_invalidated_by_a_bump():
+    fetch = Counter("v")
+    cached_call("user-recs:7", {}, ttl=60, fetch=fetch, versioned=True)
+    assert cached_call("user-recs:7", {}, ttl=60, fetch=fetch, versioned=True).status == HIT
+
+    invalidate_namespace("user-recs:7")
+
+    assert cached_call("user-recs:7", {}, ttl=60, fetch=fetch, versioned=True).status == MISS
+    assert cached_call("user-recs:8", {}, ttl=60, fetch=fetch, versioned=True).status == MISS
+    assert fetch.calls == 3
+
+
+def _in_threads(count, target):
+    results, errors = [None] * count, []
+    start = threading.Barrier(count)
+
+    def run(index):
+        start.wait()
+        try:
+            results[index] = target()
+        except Exception as exc:  # collected and asserted on by the caller
+            errors.append(exc)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=run, args=(n,)) for n in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    return results, errors
+
+
+def test_single_flight_for_concurrent_callers_on_a_cold_key():
+    fetch = Counter("value", delay=0.2)
+
+    results, errors = _in_threads(10, lambda: cached_call("unit", {}, ttl=60, fetch=fetch))
+
+    assert errors == []
+    assert fetch.calls == 1
+    assert sorted(r.status for r in results) == [HIT] * 9 + [MISS]
+
+
+def test_waiters_share_the_failure_of_the_one_fetch():
+    fetch = Counter(error=UpstreamUnavailable(retry_after=30), delay=0.2)
+
+    _, errors = _in_threads(6, lambda: cached_call("unit", {}, ttl=60, fetch=fetch))
+
+    assert fetch.calls == 1
+    assert len(errors) == 6
+    assert {type(e) for e in errors} == {UpstreamUnavailable}
+    assert {e.retry_after for e in errors} == {30}
+
+
+def test_a_fetch_that_crashes_hands_over_to_one_waiter():
+    fetches = Counter()
+
+    def first_fetch_crashes():
+        fetches()
+        if fetches.calls == 1:
+            time.sleep(0.2)
+            raise RuntimeError("bug")
+        return "ok"
+
+    results, errors = _in_threads(5, lambda: cached_call("unit", {}, ttl=60, fetch=first_fetch_crashes))
+
+    assert [type(e) for e in errors] == [RuntimeError]
+    assert fetches.calls == 2
+    assert sorted(r.status for r in results if r is not None) == [HIT, HIT, HIT, MISS]
+
+
+def test_refresh_of_an_expired_key_serves_others_the_previous_copy():
+    cached_call("unit", {}, ttl=60, fetch=Counter("old"))
+    refresh = Counter("new", delay=0.3)
+
+    with later(61):
+        results, errors = _in_threads(5, lambda: cached_call("unit", {}, ttl=60, fetch=refresh))
+
+    assert errors == []
+    assert refresh.calls == 1
+    assert sorted((r.status, r.value) for r in results) == [("MISS", "new")] + [("STALE", "old")] * 4
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.slow
+def test_twenty_concurrent_cold_requests_make_one_upstream_call(tmdb):
+    def slow_trending(request):
+        time.sleep(0.2)
+        import json
+        return 200, {}, json.dumps(list_body([movie_item(1), movie_item(2)]))
+
+    tmdb.add_callback("GET", tmdb.url("/trending/movie/day"), callback=slow_trending)
+    Client().get("/api/movies/genres/")  # reference data in place, as in production
+
+    def get_trending():
+        response = Client().get("/api/movies/trending/")
+        return response.status_code, response["X-Cache"], [m["id"] for m in response.json()["results"]]
+
+    results, errors = _in_threads(20, get_trending)
+
+    assert errors == []
+    assert len(tmdb.upstream_calls("/trending/")) == 1
+    assert all(status == 200 and ids == [1, 2] for status, _, ids in results)
+    assert sorted(cache for _, cache, _ in results) == ["HIT"] * 19 + ["MISS"]
+
+    with later(3601):  # the key expires: still one refresh, everyone answered
+        results, errors = _in_threads(20, get_trending)
+
+    assert errors == []
+    assert len(tmdb.upstream_calls("/trending/")) == 2
+    assert all(status == 200 for status, _, _ in results)
+
+
+# --- Redis outage -----------------------------------------------------------------------------------
+
+DEAD_REDIS = "redis://127.0.0.1:1/0"  # nothing listens on port 1: connections are refused at once
+
+
+@pytest.fixture
+def redis_down(settings):
+    options = {"SOCKET_CONNECT_TIMEOUT": 0.5, "SOCKET_TIMEOUT": 0.5,
+               "SERIALIZER": "django_redis.serializers.json.JSONSerializer"}
+    broken = {
+        "default": {"BACKEND": "django_redis.cache.RedisCache", "LOCATION": DEAD_REDIS,
+                    "OPTIONS": {**options, "IGNORE_EXCEPTIONS": True}},
+        "api": {"BACKEND": "django_redis.cache.RedisCache", "LOCATION": DEAD_REDIS,
+                "OPTIONS": {**options, "IGNORE_EXCEPTIONS": False}},
+    }
+    # Restored before the autouse cache fixture tears down (it clears every cache).
+    with override_settings(CACHES=broken):
+        yield
+    api_cache.backend.reset()
+
+
+@pytest.mark.django_db
+def test_redis_down_degrades_to_uncached_answers_with_a_warning(api_client, tmdb, redis_down, caplog):
+    tmdb.add_list("/trending/movie/day", [movie_item(1)])
+
+    first = api_client.get("/api/movies/trending/")
+    second = api_client.get("/api/movies/trending/")
+
+    assert (first.status_code, second.status_code) == (200, 200)
+    assert (first["X-Cache"], second["X-Cache"]) == ("MISS", "MISS")
+    assert first.json()["results"][0]["id"] == 1
+    assert len(tmdb.upstream_calls("/trending/")) == 2
+    assert "Cache backend unavailable" in caplog.text
+
+
+def test_redis_down_cached_call_skips_the_cache_after_the_first_error(redis_down, monkeypatch):
+    attempts = []
+    real_call = api_cache._Backend.call
+
+    def counting_call(self, operation, *args, **kwargs):
+        attempts.append(operation)
+        return real_call(self, operation, *args, **kwargs)
+
+    monkeypatch.setattr(api_cache._Backend, "call", counting_call)
+    values = [cached_call("unit", {}, ttl=60, fetch=Counter(n)).value for n in range(3)]
+
+    assert values == [0, 1, 2]
+    assert attempts == ["get"]  # one failed round trip, then the breaker keeps us off Redis
