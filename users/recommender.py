@@ -1,0 +1,151 @@
+"""
+Personalised ranking: pure functions over plain data (no database, no HTTP), so every rule is
+unit-tested on hand-built numbers. users/selectors.py gathers the data and calls `rank`.
+
+How a user's list is built:
+
+1. **Sources** are ranked lists of movie ids, each with a weight and the reason it stands for:
+   - one TMDb "recommendations" list per seed (the user's most recent favorites, at most SEED_LIMIT);
+   - one co-occurrence list per seed: movies favorited by the people who favorited the seed here,
+     most shared fans first (item-to-item collaborative filtering);
+   - one list per top affinity genre (the catalogue's best-rated movies of that genre);
+   - the everyone list ("popular") as a low-weight floor.
+   A seed's weight decays with its recency rank (SEED_DECAY ** rank), so the latest favorite counts most.
+2. **Reciprocal-rank fusion** (Cormack et al. 2009): a movie scores sum(weight / (RRF_K + rank))
+   over the lists it appears in, so a movie recommended from several favorites rises above one that
+   tops a single list. RRF needs no score calibration between TMDb and our own signals.
+3. **Genre boost**: the fused score is multiplied by 1 + GENRE_BOOST * affinity, where a genre's
+   affinity (0..1) is half "is a preferred genre" and half "share of the user's favorites in it".
+4. Favorites are excluded, ids are unique, ties break by the tiebreak value (e.g. popularity), then id.
+   The reason of a movie is the source that contributed most to its score.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+
+SEED_LIMIT = 5  # most recent favorites used as seeds
+SEED_DECAY = 0.85  # weight of the seed at recency rank r (0 = newest) is SEED_DECAY ** r
+RRF_K = 60  # the usual RRF constant: damps the gap between the first ranks
+TMDB_WEIGHT = 1.0
+CO_OCCURRENCE_WEIGHT = 1.0
+GENRE_WEIGHT = 0.5
+POPULAR_WEIGHT = 0.2
+GENRE_BOOST = 0.5  # a movie in a genre of affinity 1 scores 1.5x
+TOP_GENRES = 3  # genres given their own candidate list
+MAX_RESULTS = 200  # length of the final list (10 pages)
+
+BECAUSE_YOU_LIKED, GENRE, POPULAR = "because_you_liked", "genre", "popular"
+
+
+@dataclass(frozen=True)
+class Reason:
+    kind: str  # BECAUSE_YOU_LIKED, GENRE or POPULAR
+    movie_id: int | None = None  # the seed, for BECAUSE_YOU_LIKED
+    genre_id: int | None = None  # for GENRE
+
+
+@dataclass(frozen=True)
+class Source:
+    """A ranked list of movie ids (best first) that stands for one reason."""
+
+    movie_ids: Sequence[int]
+    weight: float
+    reason: Reason
+
+
+@dataclass(frozen=True)
+class Ranked:
+    movie_id: int
+    score: float
+    reason: Reason
+
+
+def seed_weights(seed_ids: Sequence[int], *, decay: float = SEED_DECAY) -> dict[int, float]:
+    """Weight per seed from its recency rank (`seed_ids` newest first): 1, decay, decay**2, ..."""
+    return {seed_id: decay**rank for rank, seed_id in enumerate(seed_ids)}
+
+
+def co_occurrence_lists(rows: Iterable[tuple[int, int, int]]) -> dict[int, list[int]]:
+    """(seed id, movie id, shared fans) rows -> per seed, movie ids by shared fans desc, then id."""
+    per_seed: dict[int, list[tuple[int, int]]] = defaultdict(list)
+    for seed_id, movie_id, shared in rows:
+        if shared > 0 and movie_id != seed_id:
+            per_seed[seed_id].append((shared, movie_id))
+    return {seed: [movie for _, movie in sorted(pairs, key=lambda p: (-p[0], p[1]))] for seed, pairs in per_seed.items()}
+
+
+def genre_affinity(
+    *, preferred: Iterable[int], favorite_genre_counts: Mapping[int, int], favorite_count: int
+) -> dict[int, float]:
+    """Affinity 0..1 per genre: 0.5 if the user prefers it, plus 0.5 x the share of favorites in it."""
+    affinity: dict[int, float] = defaultdict(float)
+    for genre_id in set(preferred):
+        affinity[genre_id] += 0.5
+    if favorite_count > 0:
+        for genre_id, count in favorite_genre_counts.items():
+            affinity[genre_id] += 0.5 * min(count, favorite_count) / favorite_count
+    return {genre_id: value for genre_id, value in affinity.items() if value > 0}
+
+
+def top_genres(affinity: Mapping[int, float], *, limit: int = TOP_GENRES) -> list[int]:
+    """The genres with the highest affinity (ties by id), best first."""
+    return [genre_id for genre_id, _ in sorted(affinity.items(), key=lambda g: (-g[1], g[0]))[:limit]]
+
+
+def genre_boost(movie_genres: Iterable[int], affinity: Mapping[int, float], *, boost: float = GENRE_BOOST) -> float:
+    """The multiplier of a movie: 1 + boost x its best genre's affinity."""
+    return 1.0 + boost * max((affinity.get(g, 0.0) for g in movie_genres), default=0.0)
+
+
+def fuse(sources: Iterable[Source], *, k: int = RRF_K) -> dict[int, tuple[float, Reason]]:
+    """Weighted reciprocal-rank fusion: movie id -> (score, reason of its largest contribution).
+    A movie listed twice in one source counts once, at its best rank."""
+    scores: dict[int, float] = defaultdict(float)
+    best: dict[int, tuple[float, Reason]] = {}
+    for source in sources:
+        seen: set[int] = set()
+        for rank, movie_id in enumerate(source.movie_ids, start=1):
+            if movie_id in seen:
+                continue
+            seen.add(movie_id)
+            contribution = source.weight / (k + rank)
+            scores[movie_id] += contribution
+            if movie_id not in best or contribution > best[movie_id][0]:
+                best[movie_id] = (contribution, source.reason)
+    return {movie_id: (score, best[movie_id][1]) for movie_id, score in scores.items()}
+
+
+def rank(
+    sources: Iterable[Source],
+    *,
+    movie_genres: Mapping[int, Iterable[int]],
+    affinity: Mapping[int, float],
+    exclude: Iterable[int] = (),
+    tiebreak: Mapping[int, float] | None = None,
+    limit: int = MAX_RESULTS,
+) -> list[Ranked]:
+    """The final list: fused, genre-boosted, without `exclude` and without movies missing from
+    `movie_genres` (unknown to the catalogue); best first, at most `limit`."""
+    excluded = set(exclude)
+    tiebreak = tiebreak or {}
+    ranked = [
+        Ranked(movie_id, score * genre_boost(movie_genres[movie_id], affinity), reason)
+        for movie_id, (score, reason) in fuse(sources).items()
+        if movie_id not in excluded and movie_id in movie_genres
+    ]
+    ranked.sort(key=lambda r: (-r.score, -tiebreak.get(r.movie_id, 0.0), r.movie_id))
+    return ranked[:limit]
+
+
+def reason_payload(reason: Reason, *, movie_titles: Mapping[int, str], genre_names: Mapping[int, str]) -> dict:
+    """The contract's `reason` object."""
+    if reason.kind == BECAUSE_YOU_LIKED and reason.movie_id is not None:
+        title = movie_titles.get(reason.movie_id, "a movie you liked")
+        return {"kind": BECAUSE_YOU_LIKED, "movie_id": reason.movie_id, "text": f"Because you liked {title}"}
+    if reason.kind == GENRE and reason.genre_id is not None:
+        name = genre_names.get(reason.genre_id, "this genre")
+        return {"kind": GENRE, "text": f"Because you like {name}"}
+    return {"kind": POPULAR, "text": "Popular right now"}

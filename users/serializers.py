@@ -1,0 +1,162 @@
+"""
+Input and output serializers of the Auth and Users endpoints. Inputs list their fields explicitly,
+so anything else in a body (is_staff, id, user, ...) is ignored: no mass assignment.
+"""
+
+from django.contrib.auth import authenticate, password_validation
+from django.contrib.auth.validators import UnicodeUsernameValidator
+from django.core.exceptions import ValidationError as DjangoValidationError
+from rest_framework import exceptions, serializers
+from rest_framework_simplejwt.serializers import TokenObtainPairSerializer
+
+from movie_backend.pagination import PageQuerySerializer, page_serializer
+from movies.models import Genre
+from movies.serializers import MovieSummarySerializer
+from users import recommender, services
+from users.models import User
+
+INT32_MAX = 2_147_483_647
+MAX_PREFERRED_GENRES = 50
+
+# --- auth ---------------------------------------------------------------------------------------------
+
+
+class RegisterInputSerializer(serializers.Serializer):
+    username = serializers.CharField(max_length=150, validators=[UnicodeUsernameValidator()],
+                                     help_text="Letters, digits and @/./+/-/_ only; unique regardless of case.")
+    email = serializers.EmailField(max_length=254, help_text="Unique regardless of case.")
+    password = serializers.CharField(write_only=True, trim_whitespace=False, max_length=128,
+                                     style={"input_type": "password"})
+
+    def validate_username(self, value: str) -> str:
+        if services.username_taken(username=value):
+            raise serializers.ValidationError(services.USERNAME_TAKEN)
+        return value
+
+    def validate_email(self, value: str) -> str:
+        if services.email_taken(email=value):
+            raise serializers.ValidationError(services.EMAIL_TAKEN)
+        return value
+
+    def validate(self, attrs: dict) -> dict:
+        candidate = User(username=attrs["username"], email=attrs["email"])
+        try:
+            password_validation.validate_password(attrs["password"], user=candidate)
+        except DjangoValidationError as exc:
+            raise serializers.ValidationError({"password": list(exc.messages)}) from None
+        return attrs
+
+
+class AccountSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    username = serializers.CharField()
+    email = serializers.EmailField()
+
+
+class TokenPairSerializer(serializers.Serializer):
+    access = serializers.CharField(help_text="Access token: send as `Authorization: Bearer <access>`.")
+    refresh = serializers.CharField(help_text="Refresh token: exchange at /api/auth/refresh/, revoke at logout.")
+
+
+class RegisterOutputSerializer(TokenPairSerializer):
+    user = AccountSerializer()
+
+
+class LoginSerializer(TokenObtainPairSerializer):
+    """simplejwt's login with two changes: `username` may be the account's email, and usernames
+    match regardless of case. Unknown account and wrong password fail the same way (401
+    `no_active_account`)."""
+
+    def validate(self, attrs: dict) -> dict:
+        identifier = attrs[self.username_field]
+        user = services.login_user_lookup(identifier=identifier)
+        # An unknown identifier is still run through authenticate(), which hashes the password
+        # anyway, so the answer takes as long as for a wrong password.
+        username = user.get_username() if user is not None else identifier
+        self.user = authenticate(request=self.context.get("request"), username=username, password=attrs["password"])
+        if self.user is None or not self.user.is_active:
+            raise exceptions.AuthenticationFailed(self.error_messages["no_active_account"], "no_active_account")
+        return services.tokens_for_user(user=self.user)
+
+
+class LoginInputSerializer(serializers.Serializer):
+    """The login body, for the schema."""
+
+    username = serializers.CharField(help_text="The username, or the account's email address.")
+    password = serializers.CharField(write_only=True, style={"input_type": "password"})
+
+
+class RefreshInputSerializer(serializers.Serializer):
+    refresh = serializers.CharField(help_text="A refresh token.")
+
+
+# --- profile ------------------------------------------------------------------------------------------
+
+
+class MeSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    username = serializers.CharField()
+    email = serializers.EmailField()
+    date_joined = serializers.DateTimeField()
+    preferred_genres = serializers.ListField(child=serializers.IntegerField(), help_text="Genre ids.")
+
+
+class MeUpdateSerializer(serializers.Serializer):
+    email = serializers.EmailField(max_length=254, required=False)
+    preferred_genres = serializers.ListField(
+        child=serializers.IntegerField(min_value=1, max_value=INT32_MAX), required=False,
+        max_length=MAX_PREFERRED_GENRES, help_text="Genre ids (see /api/movies/genres/); replaces the list.",
+    )
+
+    def validate_email(self, value: str) -> str:
+        user = self.context["user"]
+        if services.email_taken(email=value, exclude_user_id=user.pk):
+            raise serializers.ValidationError(services.EMAIL_TAKEN)
+        return value
+
+    def validate_preferred_genres(self, value: list[int]) -> list[int]:
+        wanted = list(dict.fromkeys(value))
+        known = set(Genre.objects.filter(id__in=wanted).values_list("id", flat=True))
+        unknown = [genre_id for genre_id in wanted if genre_id not in known]
+        if unknown:
+            raise serializers.ValidationError([f"Unknown genre id {genre_id}." for genre_id in unknown])
+        return wanted
+
+
+# --- favorites ----------------------------------------------------------------------------------------
+
+
+class FavoriteInputSerializer(serializers.Serializer):
+    movie_id = serializers.IntegerField(min_value=1, max_value=INT32_MAX, help_text="TMDb movie id.")
+
+
+class FavoriteSerializer(serializers.Serializer):
+    movie = MovieSummarySerializer()
+    added_at = serializers.DateTimeField()
+
+
+FavoritePageSerializer = page_serializer(FavoriteSerializer, "FavoritePage")
+
+
+class FavoriteListQuerySerializer(PageQuerySerializer):
+    pass
+
+
+# --- recommendations ----------------------------------------------------------------------------------
+
+
+class RecommendationReasonSerializer(serializers.Serializer):
+    kind = serializers.ChoiceField(choices=[recommender.BECAUSE_YOU_LIKED, recommender.GENRE, recommender.POPULAR])
+    movie_id = serializers.IntegerField(required=False, help_text="The favorite this comes from (because_you_liked only).")
+    text = serializers.CharField(help_text='e.g. "Because you liked Alien".')
+
+
+class RecommendationSerializer(MovieSummarySerializer):
+    reason = RecommendationReasonSerializer()
+
+
+RecommendationPageSerializer = page_serializer(RecommendationSerializer, "RecommendationPage")
+
+
+class RecommendationQuerySerializer(PageQuerySerializer):
+    pass

@@ -1,0 +1,214 @@
+"""
+Auth and Users endpoints. Each view validates its input with a serializer, calls one service or
+selector and answers through an output serializer. Users only ever see their own objects: every
+lookup is filtered by request.user, so someone else's favorite is a plain 404.
+"""
+
+from django.db import transaction
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import status
+from rest_framework.permissions import AllowAny, IsAuthenticated
+from rest_framework.response import Response
+from rest_framework.settings import api_settings
+from rest_framework.views import APIView
+from rest_framework_simplejwt.views import TokenObtainPairView
+
+from movie_backend.schema import UPSTREAM, error_responses
+from movies.services import image_config
+from users import selectors, services
+from users.serializers import (
+    FavoriteInputSerializer,
+    FavoriteListQuerySerializer,
+    FavoritePageSerializer,
+    FavoriteSerializer,
+    LoginInputSerializer,
+    LoginSerializer,
+    MeSerializer,
+    MeUpdateSerializer,
+    RecommendationPageSerializer,
+    RecommendationQuerySerializer,
+    RefreshInputSerializer,
+    RegisterInputSerializer,
+    RegisterOutputSerializer,
+    TokenPairSerializer,
+)
+from users.throttles import LoginUsernameRateThrottle
+
+AUTH_TAGS, USER_TAGS = ["auth"], ["users"]
+
+
+def _parse(serializer_class, data, **context) -> dict:
+    serializer = serializer_class(data=data, context=context)
+    serializer.is_valid(raise_exception=True)
+    return serializer.validated_data
+
+
+class PublicAuthView(APIView):
+    """Endpoints that take credentials in the body: no token is read, and a failure is still a 401
+    with `WWW-Authenticate`."""
+
+    permission_classes = [AllowAny]
+    authentication_classes = []
+
+    def get_authenticate_header(self, request):
+        return 'Bearer realm="api"'
+
+
+class RegisterView(PublicAuthView):
+    throttle_scope = "register"
+
+    @extend_schema(
+        tags=AUTH_TAGS, summary="Create an account", auth=[],
+        description="Creates the account and its profile and returns a token pair, so the client is "
+                    "logged in at once. Username and email are unique regardless of case; the password "
+                    "must pass the password validators.",
+        request=RegisterInputSerializer,
+        responses={201: RegisterOutputSerializer, **error_responses(400, 429)},
+    )
+    def post(self, request):
+        data = _parse(RegisterInputSerializer, request.data)
+        with transaction.atomic():
+            user = services.user_register(**data)
+            tokens = services.tokens_for_user(user=user)
+        body = {"user": {"id": user.id, "username": user.username, "email": user.email}, **tokens}
+        return Response(RegisterOutputSerializer(body).data, status=status.HTTP_201_CREATED)
+
+
+class LoginView(TokenObtainPairView):
+    serializer_class = LoginSerializer
+    throttle_scope = "login"
+    throttle_classes = [*api_settings.DEFAULT_THROTTLE_CLASSES, LoginUsernameRateThrottle]
+
+    @extend_schema(
+        tags=AUTH_TAGS, summary="Log in", auth=[],
+        description="`username` may also be the account's email. Unknown accounts and wrong passwords "
+                    "get the same 401 (`no_active_account`). Rate limited per client IP (`login`) and "
+                    "per submitted username (`login_username`).",
+        request=LoginInputSerializer,
+        responses={
+            200: TokenPairSerializer,
+            **error_responses(400, 429),
+            401: OpenApiResponse(
+                response=error_responses(401)[401].response,
+                description="Unknown account, wrong password or inactive account (`no_active_account`).",
+            ),
+        },
+    )
+    def post(self, request, *args, **kwargs):
+        return super().post(request, *args, **kwargs)
+
+
+class RefreshView(PublicAuthView):
+    throttle_scope = "token_refresh"
+
+    @extend_schema(
+        tags=AUTH_TAGS, summary="Rotate a refresh token", auth=[],
+        description="Returns a new access token and a new refresh token; the refresh token sent is "
+                    "blacklisted and answers 401 `token_not_valid` from then on.",
+        request=RefreshInputSerializer,
+        responses={200: TokenPairSerializer, **error_responses(400, 401, 429)},
+    )
+    def post(self, request):
+        data = _parse(RefreshInputSerializer, request.data)
+        return Response(TokenPairSerializer(services.token_refresh(refresh=data["refresh"])).data)
+
+
+class LogoutView(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        tags=AUTH_TAGS, summary="Log out",
+        description="Revokes the caller's refresh token. The access token stays valid until it expires "
+                    "(minutes), so clients drop it too.",
+        request=RefreshInputSerializer,
+        responses={204: OpenApiResponse(description="Refresh token revoked."), **error_responses(400, 401, 429)},
+    )
+    def post(self, request):
+        data = _parse(RefreshInputSerializer, request.data)
+        services.token_revoke(user=request.user, refresh=data["refresh"])
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class MeView(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        tags=USER_TAGS, summary="My profile",
+        responses={200: MeSerializer, **error_responses(401, 429)},
+    )
+    def get(self, request):
+        profile = services.profile_ensure(user=request.user)
+        return Response(MeSerializer(selectors.user_me(user=request.user, profile=profile)).data)
+
+    @extend_schema(
+        tags=USER_TAGS, summary="Update my profile",
+        description="Change `email` and/or `preferred_genres` (replaces the list). Other fields are ignored.",
+        request=MeUpdateSerializer,
+        responses={200: MeSerializer, **error_responses(400, 401, 429)},
+    )
+    def patch(self, request):
+        data = _parse(MeUpdateSerializer, request.data, user=request.user)
+        profile = services.profile_update(user=request.user, **data)
+        return Response(MeSerializer(selectors.user_me(user=request.user, profile=profile)).data)
+
+
+class FavoriteListView(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        tags=USER_TAGS, summary="My favorites", description="Newest first.",
+        parameters=[FavoriteListQuerySerializer],
+        responses={200: FavoritePageSerializer, **error_responses(400, 401, 429)},
+    )
+    def get(self, request):
+        page = _parse(FavoriteListQuerySerializer, request.query_params)["page"]
+        return Response(FavoritePageSerializer(selectors.favorite_list(user=request.user, page=page)).data)
+
+    @extend_schema(
+        tags=USER_TAGS, summary="Add a favorite",
+        description="Idempotent: 201 when added, 200 with the same body when it already was a favorite. "
+                    "A movie we have never served is looked up on TMDb first.",
+        request=FavoriteInputSerializer,
+        responses={
+            201: FavoriteSerializer,
+            200: OpenApiResponse(response=FavoriteSerializer, description="Already a favorite; nothing changed."),
+            **error_responses(400, 401, 404, 429, *UPSTREAM),
+        },
+    )
+    def post(self, request):
+        data = _parse(FavoriteInputSerializer, request.data)
+        favorite, created = services.favorite_add(user=request.user, movie_id=data["movie_id"])
+        favorite = selectors.favorite_queryset(user=request.user).get(pk=favorite.pk)
+        body = selectors.favorite_payload(favorite, images=image_config())
+        return Response(FavoriteSerializer(body).data, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
+
+
+class FavoriteDetailView(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        tags=USER_TAGS, summary="Remove a favorite",
+        responses={204: OpenApiResponse(description="Removed."), **error_responses(401, 404, 429)},
+    )
+    def delete(self, request, movie_id: int):
+        services.favorite_remove(user=request.user, movie_id=movie_id)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class RecommendationsView(APIView):
+    permission_classes = [IsAuthenticated]
+    throttle_scope = "recommendations"
+
+    @extend_schema(
+        tags=USER_TAGS, summary="Recommended for me",
+        description="A personal list blending TMDb's recommendations for your latest favorites, what "
+                    "people with the same favorites liked here, and your genres; each item says why. "
+                    "Never includes your favorites. Without favorites: your preferred genres, else "
+                    "what is popular.",
+        parameters=[RecommendationQuerySerializer],
+        responses={200: RecommendationPageSerializer, **error_responses(400, 401, 429)},
+    )
+    def get(self, request):
+        page = _parse(RecommendationQuerySerializer, request.query_params)["page"]
+        result = selectors.recommendations_for_user(user=request.user, page=page)
+        return Response(RecommendationPageSerializer(result.value).data, headers=result.headers)
