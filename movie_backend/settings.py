@@ -76,7 +76,8 @@ ROOT_URLCONF = "movie_backend.urls"
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
-        "DIRS": [],
+        # Project-wide template overrides (the ReDoc page without its CDN fonts).
+        "DIRS": [BASE_DIR / "movie_backend" / "templates"],
         "APP_DIRS": True,
         "OPTIONS": {
             "context_processors": [
