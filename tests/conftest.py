@@ -25,6 +25,12 @@ def _fresh_caches(settings):
 
 
 @pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    """PBKDF2 costs ~0.2 s a user on this machine; tests need no real key stretching."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
 def _embedded_default(settings):
     """Tests run on the local catalogue unless they ask for the `tmdb` fixture."""
     settings.TMDB_API_KEY = ""
