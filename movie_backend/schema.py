@@ -96,7 +96,7 @@ class AutoSchema(openapi.AutoSchema):
     - 429 whenever the view has throttles (they are global, see DEFAULT_THROTTLE_CLASSES);
     - 400 and 415 on operations with a request body (malformed JSON, another content type);
     - headers: `WWW-Authenticate` on 401, `Retry-After` on 429 and 503, and `X-Cache` on the 2xx
-      answers of operations that go upstream (those documenting 502 or 504).
+      answers of GET operations that go upstream (those documenting 502 or 504).
     """
 
     def _get_response_bodies(self, direction="response"):
@@ -122,17 +122,17 @@ class AutoSchema(openapi.AutoSchema):
             statuses.append(429)
         return statuses
 
-    @staticmethod
-    def _add_headers(responses: dict) -> None:
+    def _add_headers(self, responses: dict) -> None:
         # 503 alone may be a local dependency (readyz); 502/504 only ever come from TMDb.
         goes_upstream = "502" in responses or "504" in responses
+        cached_read = goes_upstream and self.method == "GET"
         for code, response in responses.items():
             wanted = []
             if code == "401":
                 wanted.append("WWW-Authenticate")
             if code == "429" or (code == "503" and goes_upstream):
                 wanted.append("Retry-After")
-            if goes_upstream and code.startswith("2"):
+            if cached_read and code.startswith("2"):
                 wanted.append("X-Cache")
             for name in wanted:
                 response.setdefault("headers", {}).setdefault(name, dict(_HEADERS[name]))
