@@ -5,7 +5,7 @@ PY     := $(VENV)/bin/python
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 
-.PHONY: run test lint migrate seed warm-cache schema check-deploy tmdb-stub bench clean
+.PHONY: run test lint migrate seed warm-cache schema check-deploy contract tmdb-stub bench clean
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -41,8 +41,27 @@ lint: $(VENV)/.installed
 warm-cache: migrate
 	$(PY) manage.py warm_cache
 
+# The OpenAPI schema, validated; any drf-spectacular warning fails. Written to reports/ for inspection.
 schema: $(VENV)/.installed .env
-	$(PY) manage.py spectacular --validate --fail-on-warn --file /dev/null
+	@mkdir -p reports
+	$(PY) manage.py spectacular --validate --fail-on-warn --file reports/openapi.yaml
+	@echo "Schema valid: reports/openapi.yaml"
+
+# `check --deploy` under a production environment (throwaway keys; a real deployment sets its own,
+# see docs/deployment.md). Any warning fails.
+check-deploy: $(VENV)/.installed
+	DEBUG=false \
+	SECRET_KEY="$$($(PY) -c 'import secrets; print(secrets.token_urlsafe(64))')" \
+	JWT_SIGNING_KEY="$$($(PY) -c 'import secrets; print(secrets.token_urlsafe(64))')" \
+	ALLOWED_HOSTS=api.example.com CSRF_TRUSTED_ORIGINS=https://api.example.com \
+	SECURE_PROXY_SSL=true SECURE_SSL_REDIRECT=true \
+	SECURE_HSTS_SECONDS=31536000 SECURE_HSTS_INCLUDE_SUBDOMAINS=true SECURE_HSTS_PRELOAD=true \
+	SESSION_COOKIE_SECURE=true CSRF_COOKIE_SECURE=true LOG_FORMAT=json \
+	$(PY) manage.py check --deploy --fail-level WARNING
+
+# Schemathesis against a live server (TMDb stub, throwaway database); see tools/contract/run.sh.
+contract: $(VENV)/.installed
+	tools/contract/run.sh
 
 tmdb-stub: $(VENV)/.installed
 	$(PY) -m tools.tmdb_stub --port 8765
