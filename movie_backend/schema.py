@@ -17,8 +17,11 @@ class ErrorSerializer(serializers.Serializer):
 
 class ValidationErrorSerializer(ErrorSerializer):
     errors = serializers.DictField(
-        child=serializers.ListField(child=serializers.CharField()),
-        help_text="Messages per field (`non_field_errors` for the body as a whole).",
+        child=serializers.JSONField(),
+        required=False,
+        help_text="Messages per field (`non_field_errors` for the body as a whole): a list of messages, or "
+                  "for list and nested fields an object keyed by index or sub-field. Absent when the body "
+                  "could not be parsed at all (`code` is then `parse_error`).",
     )
 
 
@@ -35,7 +38,7 @@ _ERRORS = {
     504: (ErrorSerializer, "The movie data provider did not answer in time. Try again later.", "upstream_timeout"),
 }
 _DESCRIPTIONS = {
-    400: "Invalid input; `errors` names each bad field.",
+    400: "Invalid input; `errors` names each bad field (`parse_error`: the body is not valid JSON).",
     401: "Missing, invalid or expired access token.",
     403: "Authenticated but not allowed.",
     404: "No such object (or not yours).",
@@ -136,3 +139,55 @@ class AutoSchema(openapi.AutoSchema):
                 wanted.append("X-Cache")
             for name in wanted:
                 response.setdefault("headers", {}).setdefault(name, dict(_HEADERS[name]))
+
+
+# --- Links between operations (OpenAPI `links`), so clients and stateful fuzzing can follow ids -------
+
+# (source path, method, status) -> {link name: (target path, method, {parameter: runtime expression})};
+# the key "$request_body" gives the link's requestBody instead of a parameter. Links whose source or
+# target operation is not in the schema are skipped.
+LINKS = {
+    ("/api/movies/{movie_id}/", "get", "200"): {
+        "MovieRecommendations": ("/api/movies/{movie_id}/recommendations/", "get", {"movie_id": "$response.body#/id"}),
+    },
+    ("/api/users/favorites/", "post", "201"): {
+        "RemoveFavorite": ("/api/users/favorites/{movie_id}/", "delete", {"movie_id": "$response.body#/movie/id"}),
+        "FavoriteMovie": ("/api/movies/{movie_id}/", "get", {"movie_id": "$response.body#/movie/id"}),
+    },
+    ("/api/users/favorites/", "post", "200"): {
+        "RemoveFavorite": ("/api/users/favorites/{movie_id}/", "delete", {"movie_id": "$response.body#/movie/id"}),
+    },
+    ("/api/auth/login/", "post", "200"): {
+        "Refresh": ("/api/auth/refresh/", "post", {"$request_body": {"refresh": "$response.body#/refresh"}}),
+        "Logout": ("/api/auth/logout/", "post", {"$request_body": {"refresh": "$response.body#/refresh"}}),
+    },
+    ("/api/auth/register/", "post", "201"): {
+        "Refresh": ("/api/auth/refresh/", "post", {"$request_body": {"refresh": "$response.body#/refresh"}}),
+        "Logout": ("/api/auth/logout/", "post", {"$request_body": {"refresh": "$response.body#/refresh"}}),
+    },
+    ("/api/auth/refresh/", "post", "200"): {
+        "RefreshAgain": ("/api/auth/refresh/", "post", {"$request_body": {"refresh": "$response.body#/refresh"}}),
+        "Logout": ("/api/auth/logout/", "post", {"$request_body": {"refresh": "$response.body#/refresh"}}),
+    },
+}
+
+
+def add_links(result, generator, request, public):
+    """drf-spectacular POSTPROCESSING_HOOK: adds the LINKS that exist in this schema."""
+    paths = result.get("paths", {})
+    for (path, method, status), links in LINKS.items():
+        response = paths.get(path, {}).get(method, {}).get("responses", {}).get(status)
+        if response is None:
+            continue
+        for name, (target_path, target_method, parameters) in links.items():
+            target = paths.get(target_path, {}).get(target_method)
+            if target is None:
+                continue
+            link = {"operationId": target["operationId"]}
+            parameters = dict(parameters)
+            if "$request_body" in parameters:
+                link["requestBody"] = parameters.pop("$request_body")
+            if parameters:
+                link["parameters"] = parameters
+            response.setdefault("links", {})[name] = link
+    return result
