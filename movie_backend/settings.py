@@ -227,8 +227,11 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "SWAGGER_UI_SETTINGS": {"persistAuthorization": True},
     # movies.urls' `tmdb_id` converter: a positive int32 (anything else is a 404 before any lookup).
-    "PATH_CONVERTER_OVERRIDES": {"tmdb_id": {"type": "integer", "minimum": 1, "maximum": 2147483647}},
+    "PATH_CONVERTER_OVERRIDES": {
+        "tmdb_id": {"type": "integer", "minimum": 1, "maximum": 2147483647, "example": 603},
+    },
     "ENUM_NAME_OVERRIDES": {"ProbeStateEnum": "movie_backend.ops.PROBE_STATES"},
+    "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums", "movie_backend.schema.add_links"],
 }
 
 CORS_ALLOWED_ORIGINS = config("CORS_ALLOWED_ORIGINS", default="", cast=Csv())
