@@ -1,0 +1,242 @@
+# ruff: noqa: S603 - every subprocess here is a fixed command of this repository, never user input
+"""
+Contract fuzzing: Schemathesis against a live server, the way a client sees the API.
+
+1. starts the TMDb stub (tools/tmdb_stub) on a free port: never fuzz real TMDb;
+2. prepares a database: a throwaway SQLite file, or DATABASE_URL when set (CI's PostgreSQL):
+   migrate, seed_demo, and a fuzz user;
+3. starts gunicorn on a free 127.0.0.1 port with DEBUG off, TMDB_* pointed at the stub, throttles
+   relaxed and a long access-token lifetime;
+4. logs the fuzz user in through POST /api/auth/login/ (or, when that endpoint does not exist, mints a
+   token with simplejwt directly) and runs `schemathesis run` with every check and the phases
+   examples, coverage, fuzzing and stateful; configuration and the reasons for any exclusion live in
+   tools/contract/schemathesis.toml;
+5. always stops both servers; exits with Schemathesis' code (0 pass, 1 failures, 2 schema/config
+   error) or 3 when the harness itself could not set up.
+
+Usage: python tools/contract/run.py [--max-examples N] [--workers N] [--phases ...] [-- extra st args]
+Reports land in reports/contract/ (JUnit XML, NDJSON events, the server log).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
+CONFIG = Path(__file__).resolve().parent / "schemathesis.toml"
+REPORTS = REPO / "reports" / "contract"
+BIN = Path(sys.executable).parent
+FUZZ_USERNAME = "contract-fuzzer"
+SETUP_FAILED = 3
+RELAXED_RATE = "100000/min"
+THROTTLE_VARS = (
+    "THROTTLE_ANON", "THROTTLE_USER", "THROTTLE_LOGIN", "THROTTLE_LOGIN_USERNAME", "THROTTLE_REGISTER",
+    "THROTTLE_REFRESH", "THROTTLE_RECOMMENDATIONS",
+)
+
+
+class SetupError(RuntimeError):
+    pass
+
+
+def log(message: str) -> None:
+    print(f"[contract] {message}", flush=True)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_for(url: str, *, timeout: float, process: subprocess.Popen) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise SetupError(f"{url}: the server exited with code {process.returncode}")
+        try:
+            with urllib.request.urlopen(url, timeout=2) as response:
+                if response.status == 200:
+                    return
+        except (urllib.error.URLError, OSError):
+            pass
+        time.sleep(0.2)
+    raise SetupError(f"{url} did not answer 200 within {timeout}s")
+
+
+def stop(process: subprocess.Popen | None, name: str) -> None:
+    """SIGTERM the process group we started, then SIGKILL after a grace period."""
+    if process is None or process.poll() is not None:
+        return
+    try:
+        os.killpg(process.pid, signal.SIGTERM)
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait(timeout=5)
+    except ProcessLookupError:
+        return
+    log(f"stopped {name}")
+
+
+def start_stub(stub_log: Path) -> tuple[subprocess.Popen, str]:
+    """The TMDb stub on a free port; returns the process and its base URL (…/3)."""
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "tools.tmdb_stub", "--port", str(port), "--api-key", "stub-key"],
+        cwd=REPO, stdout=stub_log.open("w"), stderr=subprocess.STDOUT, start_new_session=True,
+    )
+    base_url = f"http://127.0.0.1:{port}/3"
+    wait_for(f"http://127.0.0.1:{port}/__stub__/health", timeout=20, process=process)
+    return process, base_url
+
+
+def app_environment(stub_url: str, workdir: Path) -> dict[str, str]:
+    env = {key: value for key, value in os.environ.items() if not key.startswith(("TMDB_", "THROTTLE_"))}
+    env.update({
+        "DEBUG": "false",
+        "SECRET_KEY": secrets.token_urlsafe(64),
+        "JWT_SIGNING_KEY": secrets.token_urlsafe(64),
+        "ALLOWED_HOSTS": "127.0.0.1,localhost",
+        "DATABASE_URL": os.environ.get("DATABASE_URL") or f"sqlite:///{workdir / 'contract.sqlite3'}",
+        "TMDB_BASE_URL": stub_url,
+        "TMDB_API_KEY": "stub-key",
+        "TMDB_READ_ACCESS_TOKEN": "",
+        "TMDB_MAX_REQUESTS_PER_SECOND": "0",
+        "TMDB_BACKOFF_BASE": "0.05",
+        "JWT_ACCESS_LIFETIME": "7200",
+        "LOG_FORMAT": "json",
+        "LOG_LEVEL": "INFO",
+        "PYTHONUNBUFFERED": "1",
+        **dict.fromkeys(THROTTLE_VARS, RELAXED_RATE),
+    })
+    return env
+
+
+def manage(env: dict[str, str], *args: str) -> str:
+    result = subprocess.run(
+        [sys.executable, "manage.py", *args], cwd=REPO, env=env, capture_output=True, text=True, check=False,
+    )
+    if result.returncode != 0:
+        raise SetupError(f"manage.py {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}")
+    return result.stdout
+
+
+# Run inside `manage.py shell`: create or reset the fuzz user, print a JSON line with a token.
+_FUZZ_USER_SCRIPT = """
+import json
+from django.contrib.auth import get_user_model
+from rest_framework_simplejwt.tokens import RefreshToken
+User = get_user_model()
+user, _ = User.objects.get_or_create(username={username!r}, defaults={{"email": "fuzz@example.com"}})
+user.set_password({password!r}); user.is_active = True; user.save()
+print("FUZZ_TOKEN=" + json.dumps({{"access": str(RefreshToken.for_user(user).access_token)}}))
+"""
+
+
+def prepare_database(env: dict[str, str], password: str) -> str:
+    """migrate, seed_demo and the fuzz user; returns a minted access token (the fallback)."""
+    manage(env, "migrate", "--noinput", "--verbosity", "0")
+    manage(env, "seed_demo")
+    out = manage(env, "shell", "-c", _FUZZ_USER_SCRIPT.format(username=FUZZ_USERNAME, password=password))
+    line = next(line for line in out.splitlines() if line.startswith("FUZZ_TOKEN="))
+    return json.loads(line.removeprefix("FUZZ_TOKEN="))["access"]
+
+
+def start_app(env: dict[str, str], port: int, app_log: Path) -> subprocess.Popen:
+    process = subprocess.Popen(
+        [str(BIN / "gunicorn"), "movie_backend.wsgi:application", "--bind", f"127.0.0.1:{port}",
+         "--workers", "2", "--threads", "4", "--timeout", "60", "--graceful-timeout", "5"],
+        cwd=REPO, env=env, stdout=app_log.open("w"), stderr=subprocess.STDOUT, start_new_session=True,
+    )
+    wait_for(f"http://127.0.0.1:{port}/healthz", timeout=60, process=process)
+    return process
+
+
+def login(base: str, password: str) -> str | None:
+    """An access token from POST /api/auth/login/, or None when the endpoint does not exist (yet)."""
+    body = json.dumps({"username": FUZZ_USERNAME, "password": password}).encode()
+    request = urllib.request.Request(
+        f"{base}/api/auth/login/", data=body, headers={"Content-Type": "application/json"}, method="POST",
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return json.loads(response.read())["access"]
+    except urllib.error.HTTPError as exc:
+        if exc.code in (404, 405):
+            return None
+        raise SetupError(f"login as the fuzz user failed: {exc.code} {exc.read()[:500]!r}") from exc
+
+
+def run_schemathesis(base: str, token: str, args: argparse.Namespace) -> int:
+    command = [
+        str(BIN / "schemathesis"), "--config-file", str(CONFIG),
+        "run", f"{base}/api/schema/?format=json",
+        "--phases", args.phases,
+        "--max-examples", str(args.max_examples),
+        "--workers", str(args.workers),
+        "--report", "junit,ndjson", "--report-dir", str(REPORTS),
+        *(["--seed", str(args.seed)] if args.seed is not None else []),
+        *args.extra,
+    ]
+    log("$ " + " ".join(command))
+    env = {**os.environ, "CONTRACT_ACCESS_TOKEN": token}
+    started = time.monotonic()
+    code = subprocess.run(command, cwd=REPO, env=env, check=False).returncode
+    log(f"schemathesis finished in {time.monotonic() - started:.0f}s with exit code {code}")
+    return code
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--max-examples", type=int, default=int(os.environ.get("CONTRACT_MAX_EXAMPLES", 50)))
+    parser.add_argument("--workers", default=os.environ.get("CONTRACT_WORKERS", "2"))
+    parser.add_argument("--phases", default="examples,coverage,fuzzing,stateful")
+    parser.add_argument("--seed", type=int, default=None)
+    parser.add_argument("extra", nargs="*", help="after `--`: passed to `schemathesis run` as is")
+    args = parser.parse_args(argv)
+
+    REPORTS.mkdir(parents=True, exist_ok=True)
+    workdir = Path(tempfile.mkdtemp(prefix="contract-"))
+    stub = app = None
+    app_log = REPORTS / "server.log"
+    try:
+        stub, stub_url = start_stub(REPORTS / "tmdb-stub.log")
+        log(f"TMDb stub on {stub_url}")
+        env = app_environment(stub_url, workdir)
+        password = secrets.token_urlsafe(24)
+        minted = prepare_database(env, password)
+        log(f"database ready ({env['DATABASE_URL'].split('@')[-1]})")
+        port = free_port()
+        app = start_app(env, port, app_log)
+        base = f"http://127.0.0.1:{port}"
+        log(f"app on {base} (log: {app_log.relative_to(REPO)})")
+        token = login(base, password)
+        log("token from POST /api/auth/login/" if token else "no login endpoint; token minted with simplejwt")
+        return run_schemathesis(base, token or minted, args)
+    except SetupError as exc:
+        log(f"setup failed: {exc}")
+        if app_log.exists():
+            log("last lines of the server log:\n" + "\n".join(app_log.read_text().splitlines()[-30:]))
+        return SETUP_FAILED
+    finally:
+        stop(app, "app")
+        stop(stub, "TMDb stub")
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
