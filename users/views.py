@@ -4,7 +4,6 @@ selector and answers through an output serializer. Users only ever see their own
 lookup is filtered by request.user, so someone else's favorite is a plain 404.
 """
 
-from django.db import transaction
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.permissions import AllowAny, IsAuthenticated
@@ -67,9 +66,8 @@ class RegisterView(PublicAuthView):
     )
     def post(self, request):
         data = _parse(RegisterInputSerializer, request.data)
-        with transaction.atomic():
-            user = services.user_register(**data)
-            tokens = services.tokens_for_user(user=user)
+        user = services.user_register(**data)
+        tokens = services.tokens_for_user(user=user)
         body = {"user": {"id": user.id, "username": user.username, "email": user.email}, **tokens}
         return Response(RegisterOutputSerializer(body).data, status=status.HTTP_201_CREATED)
 
