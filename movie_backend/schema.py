@@ -102,6 +102,22 @@ class AutoSchema(openapi.AutoSchema):
       answers of GET operations that go upstream (those documenting 502 or 504).
     """
 
+    def _map_serializer_field(self, field, direction, bypass_extensions=False):
+        """Request strings that DRF trims must contain a non-blank character: "   " is trimmed to "" and
+        rejected as blank, which a bare `minLength: 1` does not say."""
+        schema = super()._map_serializer_field(field, direction, bypass_extensions)
+        if (
+            direction == "request"
+            and isinstance(field, serializers.CharField)
+            and field.trim_whitespace
+            and not field.allow_blank
+            and schema.get("type") == "string"
+            and "pattern" not in schema
+            and "enum" not in schema
+        ):
+            schema["pattern"] = r"\S"
+        return schema
+
     def _get_response_bodies(self, direction="response"):
         responses = super()._get_response_bodies(direction)
         if direction != "response":
