@@ -3,8 +3,9 @@
 Contract fuzzing: Schemathesis against a live server, the way a client sees the API.
 
 1. starts the TMDb stub (tools/tmdb_stub) on a free port: never fuzz real TMDb;
-2. prepares a database: a throwaway SQLite file, or DATABASE_URL when set (CI's PostgreSQL):
-   migrate, seed_demo, and a fuzz user;
+2. prepares a throwaway database: a SQLite file, or when DATABASE_URL names a PostgreSQL server
+   (CI), a fresh database on that server, dropped afterwards; migrate, seed_demo, a fuzz user.
+   REDIS_URL, when set, is used as the cache;
 3. starts gunicorn on a free 127.0.0.1 port with DEBUG off, TMDB_* pointed at the stub, throttles
    relaxed and a long access-token lifetime;
 4. logs the fuzz user in through POST /api/auth/login/ (or, when that endpoint does not exist, mints a
@@ -104,14 +105,50 @@ def start_stub(stub_log: Path) -> tuple[subprocess.Popen, str]:
     return process, base_url
 
 
-def app_environment(stub_url: str, workdir: Path) -> dict[str, str]:
+class ThrowawayDatabase:
+    """A database for one run: a SQLite file in `workdir`, or, when DATABASE_URL names a PostgreSQL
+    server, a fresh database `<name>_contract_<random>` on that server, dropped afterwards."""
+
+    def __init__(self, workdir: Path):
+        self.server_url = os.environ.get("DATABASE_URL", "")
+        self.name: str | None = None
+        if self.server_url.startswith(("postgres://", "postgresql://")):
+            base = self.server_url.rsplit("/", 1)[-1].split("?")[0] or "movie_backend"
+            self.name = f"{base}_contract_{secrets.token_hex(4)}"
+            self.url = self.server_url.rsplit("/", 1)[0] + f"/{self.name}"
+        else:
+            self.url = f"sqlite:///{workdir / 'contract.sqlite3'}"
+
+    def _admin(self, sql: str) -> None:
+        import psycopg2  # only needed, and only installed for sure, when PostgreSQL is in play
+
+        admin_url = self.server_url.rsplit("/", 1)[0] + "/postgres"
+        connection = psycopg2.connect(admin_url)
+        connection.autocommit = True
+        try:
+            with connection.cursor() as cursor:
+                cursor.execute(sql)
+        finally:
+            connection.close()
+
+    def create(self) -> None:
+        if self.name:
+            self._admin(f'CREATE DATABASE "{self.name}"')
+
+    def drop(self) -> None:
+        if self.name:
+            self._admin(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)')
+            log(f"dropped database {self.name}")
+
+
+def app_environment(stub_url: str, database_url: str) -> dict[str, str]:
     env = {key: value for key, value in os.environ.items() if not key.startswith(("TMDB_", "THROTTLE_"))}
     env.update({
         "DEBUG": "false",
         "SECRET_KEY": secrets.token_urlsafe(64),
         "JWT_SIGNING_KEY": secrets.token_urlsafe(64),
         "ALLOWED_HOSTS": "127.0.0.1,localhost",
-        "DATABASE_URL": os.environ.get("DATABASE_URL") or f"sqlite:///{workdir / 'contract.sqlite3'}",
+        "DATABASE_URL": database_url,
         "TMDB_BASE_URL": stub_url,
         "TMDB_API_KEY": "stub-key",
         "TMDB_READ_ACCESS_TOKEN": "",
@@ -213,13 +250,15 @@ def main(argv: list[str] | None = None) -> int:
     workdir = Path(tempfile.mkdtemp(prefix="contract-"))
     stub = app = None
     app_log = REPORTS / "server.log"
+    database = ThrowawayDatabase(workdir)
     try:
         stub, stub_url = start_stub(REPORTS / "tmdb-stub.log")
         log(f"TMDb stub on {stub_url}")
-        env = app_environment(stub_url, workdir)
+        database.create()
+        env = app_environment(stub_url, database.url)
         password = secrets.token_urlsafe(24)
         minted = prepare_database(env, password)
-        log(f"database ready ({env['DATABASE_URL'].split('@')[-1]})")
+        log(f"database ready ({database.url.split('@')[-1]})")
         port = free_port()
         app = start_app(env, port, app_log)
         base = f"http://127.0.0.1:{port}"
@@ -235,6 +274,7 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         stop(app, "app")
         stop(stub, "TMDb stub")
+        database.drop()
         shutil.rmtree(workdir, ignore_errors=True)
 
 
