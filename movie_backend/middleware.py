@@ -6,9 +6,11 @@ RequestLogMiddleware: the outermost middleware. For every request it
 - turns any error response that is not JSON (Django's 405 from a plain view, whitenoise's 405, a bare
   404/500) into the API's one error shape, except under the admin, whose pages stay HTML;
 - writes one log line: method, path (never the query string, never headers), status, duration_ms,
-  request_id and the user id when the request was authenticated.
+  request_id, the user id when the request was authenticated, the `X-Cache` value and, for errors,
+  the error `code` (so upstream_* failures and the cache hit ratio can be counted from logs).
 """
 
+import json
 import logging
 import re
 import time
@@ -65,6 +67,21 @@ def _user_id(request) -> int | str | None:
     return None
 
 
+def _error_code(response) -> str | None:
+    """The `code` of an error answer (`upstream_timeout`, `throttled`, ...), for monitoring by code."""
+    data = getattr(response, "data", None)  # DRF responses keep their data; no need to parse JSON
+    if isinstance(data, dict) and isinstance(data.get("code"), str):
+        return data["code"]
+    if response.get("Content-Type", "").startswith("application/json") and not response.streaming:
+        try:
+            parsed = json.loads(response.content)
+        except ValueError:
+            return None
+        if isinstance(parsed, dict) and isinstance(parsed.get("code"), str):
+            return parsed["code"]
+    return None
+
+
 def _is_json(response) -> bool:
     return "json" in response.get("Content-Type", "")
 
@@ -79,6 +96,7 @@ def _as_json_error(response, method: str):
         if header in response:
             replacement[header] = response[header]
     replacement.cookies = response.cookies
+    response.close()  # a streamed original (whitenoise's FileResponse) holds an open file
     return replacement
 
 
@@ -95,7 +113,6 @@ class RequestLogMiddleware:
             response = self.get_response(request)
             if (
                 response.status_code >= 400
-                and not response.streaming
                 and not _is_json(response)
                 and not request.path.startswith(HTML_PATH_PREFIXES)
             ):
@@ -111,16 +128,21 @@ class RequestLogMiddleware:
         status = response.status_code
         path = quote(request.path, safe="/:@!$&'()*+,;=-._~")  # re-escape: no control characters in logs
         user_id = _user_id(request)
+        cache = response.get("X-Cache")
+        error_code = _error_code(response) if status >= 400 else None
         level = logging.ERROR if status >= 500 else logging.INFO
         logger.log(
             level,
-            "%s %s %s %.1fms user=%s",
+            "%s %s %s %.1fms user=%s cache=%s code=%s",
             request.method, path, status, duration_ms, user_id if user_id is not None else "-",
+            cache or "-", error_code or "-",
             extra={
                 "method": request.method,
                 "path": path,
                 "status": status,
                 "duration_ms": round(duration_ms, 1),
                 "user_id": user_id,
+                "cache": cache,
+                "error_code": error_code,
             },
         )

@@ -71,14 +71,40 @@ def test_one_line_per_request_with_fields_and_no_secrets(api_client, caplog):
     )
 
     [line] = _request_lines(caplog)
-    assert (line.method, line.path, line.status, line.request_id, line.user_id) == (
-        "GET", "/api/movies/search/", 200, "req-1", None,
+    assert (line.method, line.path, line.status, line.request_id, line.user_id, line.error_code) == (
+        "GET", "/api/movies/search/", 200, "req-1", None, None,
     )
     assert isinstance(line.duration_ms, float)
     assert line.getMessage().startswith("GET /api/movies/search/ 200 ")
     assert "leaked-secret" not in caplog.text
     assert "secret-token-value" not in caplog.text
     assert "matrix" not in caplog.text
+
+
+def test_error_code_and_cache_status_are_logged(api_client, caplog):
+    caplog.set_level(logging.INFO, logger=REQUEST_LOGGER)
+
+    api_client.get("/api/movies/search/?page=0&q=x")
+    api_client.get("/no/such/path")
+
+    bad_page, not_found = _request_lines(caplog)
+    assert (bad_page.status, bad_page.error_code, bad_page.cache) == (400, "invalid", None)
+    assert (not_found.status, not_found.error_code) == (404, "not_found")
+    assert bad_page.getMessage().endswith(" cache=- code=invalid")
+
+
+def test_cache_status_is_logged(caplog):
+    from django.http import JsonResponse
+    from django.test import RequestFactory
+
+    from movie_backend.middleware import RequestLogMiddleware
+
+    caplog.set_level(logging.INFO, logger=REQUEST_LOGGER)
+
+    RequestLogMiddleware(lambda request: JsonResponse({}, headers={"X-Cache": "HIT"}))(RequestFactory().get("/x"))
+
+    [line] = _request_lines(caplog)
+    assert line.cache == "HIT"
 
 
 def test_control_characters_in_path_are_escaped(api_client, caplog):
@@ -106,7 +132,7 @@ def test_authenticated_user_id_is_logged(api_client, caplog, settings):
     assert response.status_code == 200
     [line] = _request_lines(caplog)
     assert line.user_id == user.pk
-    assert line.getMessage().endswith(f"user={user.pk}")
+    assert f" user={user.pk} " in line.getMessage()
     assert token not in caplog.text
 
 
