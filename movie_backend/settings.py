@@ -225,7 +225,8 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
-    "SWAGGER_UI_SETTINGS": {"persistAuthorization": True},
+    # validatorUrl None: Swagger UI would otherwise load a validity badge from validator.swagger.io.
+    "SWAGGER_UI_SETTINGS": {"persistAuthorization": True, "validatorUrl": None},
     # movies.urls' `tmdb_id` converter: a positive int32 (anything else is a 404 before any lookup).
     "PATH_CONVERTER_OVERRIDES": {
         "tmdb_id": {"type": "integer", "minimum": 1, "maximum": 2147483647, "example": 603},
