@@ -86,6 +86,7 @@ def test_swagger_ui_keeps_authorization_and_points_at_the_schema(production_clie
     html = production_client.get("/api/docs/").content.decode()  # the init script is inlined
 
     assert '"persistAuthorization": true' in html
+    assert '"validatorUrl": null' in html  # no badge fetched from validator.swagger.io
     assert "/api/schema/" in html
 
 
