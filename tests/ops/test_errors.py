@@ -35,6 +35,13 @@ def test_unknown_path_404_with_debug_on_is_still_json(client, settings):
     assert response.json() == {"detail": "Not found.", "code": "not_found"}
 
 
+def test_disallowed_host_is_json_400(client):
+    response = client.get("/healthz", HTTP_HOST="evil.example")
+
+    assert response.status_code == 400
+    assert response.json() == {"detail": "Bad request.", "code": "bad_request"}
+
+
 @pytest.mark.parametrize("path", ["/healthz", "/readyz", "/api/movies/genres/", "/api/schema/"])
 def test_wrong_method_is_json_405_with_allow(client, path):
     response = client.delete(path)

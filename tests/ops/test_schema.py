@@ -1,0 +1,132 @@
+"""The served OpenAPI schema documents every error an operation can give, in the one error shape."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.django_db
+
+ERROR_REFS = {"#/components/schemas/Error", "#/components/schemas/ValidationError"}
+UNTHROTTLED = {("/healthz", "get"), ("/readyz", "get")}
+REPO = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture
+def schema(api_client):
+    return json.loads(api_client.get("/api/schema/?format=json").content)
+
+
+def _operations(schema):
+    for path, methods in schema["paths"].items():
+        for method, operation in methods.items():
+            yield path, method, operation
+
+
+def _requires_auth(operation) -> bool:
+    security = operation.get("security", [])
+    return bool(security) and {} not in security
+
+
+def test_every_error_response_uses_the_error_component(schema):
+    wrong = [
+        (method, path, status)
+        for path, method, operation in _operations(schema)
+        for status, response in operation["responses"].items()
+        if status.startswith(("4", "5")) and not (path == "/readyz" and status == "503")
+        and response["content"]["application/json"]["schema"].get("$ref") not in ERROR_REFS
+    ]
+
+    assert wrong == []
+
+
+def test_every_throttled_operation_documents_429_with_retry_after(schema):
+    missing = [
+        (method, path)
+        for path, method, operation in _operations(schema)
+        if (path, method) not in UNTHROTTLED
+        and "Retry-After" not in operation["responses"].get("429", {}).get("headers", {})
+    ]
+
+    assert missing == []
+
+
+def test_every_protected_operation_documents_401_with_www_authenticate(schema):
+    protected = [(path, method, op) for path, method, op in _operations(schema) if _requires_auth(op)]
+    missing = [
+        (method, path) for path, method, op in protected
+        if "WWW-Authenticate" not in op["responses"].get("401", {}).get("headers", {})
+    ]
+
+    assert missing == []
+    assert all(op["security"] == [{"jwtAuth": []}] for _, _, op in protected)
+
+
+def test_every_operation_with_a_body_documents_400_and_415(schema):
+    missing = [
+        (method, path)
+        for path, method, operation in _operations(schema)
+        if "requestBody" in operation and not {"400", "415"} <= set(operation["responses"])
+    ]
+
+    assert missing == []
+
+
+def test_upstream_reads_document_x_cache(schema):
+    detail = schema["paths"]["/api/movies/{movie_id}/"]["get"]["responses"]
+
+    assert detail["200"]["headers"]["X-Cache"]["schema"] == {"type": "string", "enum": ["HIT", "MISS", "STALE"]}
+    assert "Retry-After" in detail["503"]["headers"]
+    assert "headers" not in schema["paths"]["/readyz"]["get"]["responses"]["503"]
+
+
+def test_movie_id_path_parameter_is_a_positive_int32(schema):
+    [parameter] = schema["paths"]["/api/movies/{movie_id}/"]["get"]["parameters"]
+
+    assert parameter["schema"] == {"type": "integer", "minimum": 1, "maximum": 2147483647, "example": 603}
+
+
+def test_ops_probes_are_documented_without_auth(schema):
+    healthz = schema["paths"]["/healthz"]["get"]
+    readyz = schema["paths"]["/readyz"]["get"]
+
+    assert (healthz["tags"], healthz["security"], set(healthz["responses"])) == (["ops"], [{}], {"200"})
+    assert (readyz["tags"], readyz["security"], set(readyz["responses"])) == (["ops"], [{}], {"200", "503"})
+
+
+def test_jwt_bearer_scheme_is_declared(schema):
+    assert schema["components"]["securitySchemes"]["jwtAuth"] == {
+        "type": "http", "scheme": "bearer", "bearerFormat": "JWT",
+    }
+
+
+@pytest.mark.slow
+def test_spectacular_validate_fail_on_warn_passes():
+    result = subprocess.run(
+        [sys.executable, "manage.py", "spectacular", "--validate", "--fail-on-warn", "--file", os.devnull],
+        cwd=REPO, capture_output=True, text=True, check=False,
+    )
+
+    assert result.returncode == 0, result.stderr
+
+
+@pytest.mark.slow
+def test_check_deploy_passes_with_production_environment():
+    env = {
+        **os.environ,
+        "DEBUG": "false", "SECRET_KEY": "s" * 20 + "a-long-production-secret-key-0123456789",
+        "JWT_SIGNING_KEY": "j" * 20 + "a-long-production-jwt-key-0123456789",
+        "ALLOWED_HOSTS": "api.example.com", "SECURE_PROXY_SSL": "true", "SECURE_SSL_REDIRECT": "true",
+        "SECURE_HSTS_SECONDS": "31536000", "SECURE_HSTS_INCLUDE_SUBDOMAINS": "true",
+        "SECURE_HSTS_PRELOAD": "true", "SESSION_COOKIE_SECURE": "true", "CSRF_COOKIE_SECURE": "true",
+    }
+
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        cwd=REPO, env=env, capture_output=True, text=True, check=False,
+    )
+
+    assert result.returncode == 0, result.stderr
