@@ -16,7 +16,8 @@ Contract fuzzing: Schemathesis against a live server, the way a client sees the 
    error) or 3 when the harness itself could not set up.
 
 Usage: python tools/contract/run.py [--max-examples N] [--workers N] [--phases ...] [-- extra st args]
-Reports land in reports/contract/ (JUnit XML, NDJSON events, the server log).
+Reports land in reports/contract/: junit.xml, events.ndjson, server.log (the app's JSON log lines)
+and tmdb-stub.log.
 """
 
 from __future__ import annotations
@@ -229,12 +230,13 @@ def run_schemathesis(base: str, token: str, args: argparse.Namespace) -> int:
         "--phases", args.phases,
         "--max-examples", str(args.max_examples),
         "--workers", str(args.workers),
-        "--report", "junit,ndjson", "--report-dir", str(REPORTS),
+        "--report", "junit,ndjson",
+        "--report-junit-path", str(REPORTS / "junit.xml"), "--report-ndjson-path", str(REPORTS / "events.ndjson"),
         *(["--seed", str(args.seed)] if args.seed is not None else []),
         *args.extra,
     ]
     log("$ " + " ".join(command))
-    env = {**os.environ, "CONTRACT_ACCESS_TOKEN": token}
+    env = {**os.environ, "CONTRACT_ACCESS_TOKEN": token, "CONTRACT_CACHE_DIR": str(REPORTS / ".schemathesis")}
     started = time.monotonic()
     code = subprocess.run(command, cwd=REPO, env=env, check=False).returncode
     log(f"schemathesis finished in {time.monotonic() - started:.0f}s with exit code {code}")
