@@ -123,10 +123,9 @@ def _favorite_genre_counts(user: User) -> dict[int, int]:
 
 
 def _tmdb_seed_sources(seeds: list[int]) -> list[recommender.Source]:
-    """TMDb's recommendations for each seed (cached and upserted by movies.services); a seed whose
-    list fails is left out, so a TMDb outage degrades to the local signals."""
-    if not tmdb_enabled():
-        return []
+    """"More like this" for each seed from movies.services: TMDb's recommendations (cached and
+    upserted), or on the embedded default the catalogue's own (co-favorites, shared genres). A seed
+    whose list fails is left out, so a TMDb outage degrades to the local signals."""
     weights = recommender.seed_weights(seeds)
     sources = []
     for seed in seeds:

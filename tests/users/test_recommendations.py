@@ -121,8 +121,11 @@ def test_genre_signal_for_users_with_favorites(alice_client, user):
 
     response = alice_client.get(RECS)
 
-    assert ids(response) == [30, 31]  # the genre list and the boost lift 30 over the better-rated 31
-    assert reasons(response) == {30: SCIFI, 31: POPULAR}
+    # Alien's own "more like this" (shared genre), the genre list and the boost lift 30 over the
+    # better-rated 31; the strongest contribution names the liked movie.
+    assert ids(response) == [30, 31]
+    assert reasons(response) == {
+        30: {"kind": "because_you_liked", "movie_id": 348, "text": "Because you liked Alien"}, 31: POPULAR}
 
 
 def test_pagination_and_bad_page(alice_client):
