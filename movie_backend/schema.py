@@ -88,6 +88,9 @@ _HEADERS = {
     },
 }
 _BODY_METHODS = ("POST", "PUT", "PATCH")
+# One character that Python's str.strip() keeps, spelled out: `\S` means different things in ECMA-262
+# (what JSON Schema specifies) and Python regexes, and neither matches str.isspace() exactly.
+NOT_BLANK_PATTERN = "[^\\t\\n\\v\\f\\r \\x1c-\\x1f\\x85\\xa0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000]"
 
 
 class AutoSchema(openapi.AutoSchema):
@@ -115,7 +118,7 @@ class AutoSchema(openapi.AutoSchema):
             and "pattern" not in schema
             and "enum" not in schema
         ):
-            schema["pattern"] = r"\S"
+            schema["pattern"] = NOT_BLANK_PATTERN
         return schema
 
     def _get_response_bodies(self, direction="response"):

@@ -130,3 +130,22 @@ def test_check_deploy_passes_with_production_environment():
     )
 
     assert result.returncode == 0, result.stderr
+
+
+def test_not_blank_pattern_rejects_exactly_what_drf_trims_to_blank():
+    import re
+
+    from movie_backend.schema import NOT_BLANK_PATTERN
+
+    whitespace = [chr(code) for code in range(0x110000) if chr(code).isspace()]
+
+    assert [ch for ch in whitespace if re.search(NOT_BLANK_PATTERN, ch)] == []
+    assert re.search(NOT_BLANK_PATTERN, "  x  ")
+
+
+def test_trimmed_request_strings_document_the_not_blank_pattern(schema):
+    from movie_backend.schema import NOT_BLANK_PATTERN
+
+    [q] = [p for p in schema["paths"]["/api/movies/search/"]["get"]["parameters"] if p["name"] == "q"]
+
+    assert q["schema"]["pattern"] == NOT_BLANK_PATTERN
