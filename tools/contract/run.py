@@ -12,12 +12,15 @@ Contract fuzzing: Schemathesis against a live server, the way a client sees the 
    token with simplejwt directly) and runs `schemathesis run` with every check and the phases
    examples, coverage, fuzzing and stateful; configuration and the reasons for any exclusion live in
    tools/contract/schemathesis.toml;
-5. always stops both servers; exits with Schemathesis' code (0 pass, 1 failures, 2 schema/config
-   error) or 3 when the harness itself could not set up.
+5. runs a second, shorter pass with the stub failing every TMDb call (HTTP 500) over the operations
+   that go upstream: they must answer their documented 502/503/504 (or a STALE copy), never a 500;
+   configuration in tools/contract/degraded.toml (`--no-degraded` skips it);
+6. always stops both servers; exits with Schemathesis' code (0 pass, 1 failures, 2 schema/config
+   error; the first non-zero of the two passes) or 3 when the harness itself could not set up.
 
 Usage: python tools/contract/run.py [--max-examples N] [--workers N] [--phases ...] [-- extra st args]
-Reports land in reports/contract/: junit.xml, events.ndjson, server.log (the app's JSON log lines)
-and tmdb-stub.log.
+Reports land in reports/contract/: junit-{main,degraded}.xml, events-{main,degraded}.ndjson,
+server.log (the app's JSON log lines) and tmdb-stub.log.
 """
 
 from __future__ import annotations
@@ -39,6 +42,7 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
 CONFIG = Path(__file__).resolve().parent / "schemathesis.toml"
+DEGRADED_CONFIG = Path(__file__).resolve().parent / "degraded.toml"
 REPORTS = REPO / "reports" / "contract"
 BIN = Path(sys.executable).parent
 FUZZ_USERNAME = "contract-fuzzer"
@@ -223,15 +227,23 @@ def login(base: str, password: str) -> str | None:
         raise SetupError(f"login as the fuzz user failed: {exc.code} {exc.read()[:500]!r}") from exc
 
 
-def run_schemathesis(base: str, token: str, args: argparse.Namespace) -> int:
+def run_schemathesis(base: str, token: str, args: argparse.Namespace, *, degraded: bool = False) -> int:
+    name = "degraded" if degraded else "main"
+    selection = (
+        # What calls TMDb: the movies endpoints and adding a favorite (it looks the movie up).
+        ["--include-tag", "movies", "--include-name", "POST /api/users/favorites/",
+         "--phases", "examples,coverage,fuzzing", "--max-examples", str(max(args.max_examples // 5, 5))]
+        if degraded else
+        ["--phases", args.phases, "--max-examples", str(args.max_examples)]
+    )
     command = [
-        str(BIN / "schemathesis"), "--config-file", str(CONFIG),
+        str(BIN / "schemathesis"), "--config-file", str(DEGRADED_CONFIG if degraded else CONFIG),
         "run", f"{base}/api/schema/?format=json",
-        "--phases", args.phases,
-        "--max-examples", str(args.max_examples),
+        *selection,
         "--workers", str(args.workers),
         "--report", "junit,ndjson",
-        "--report-junit-path", str(REPORTS / "junit.xml"), "--report-ndjson-path", str(REPORTS / "events.ndjson"),
+        "--report-junit-path", str(REPORTS / f"junit-{name}.xml"),
+        "--report-ndjson-path", str(REPORTS / f"events-{name}.ndjson"),
         *(["--seed", str(args.seed)] if args.seed is not None else []),
         *args.extra,
     ]
@@ -239,8 +251,18 @@ def run_schemathesis(base: str, token: str, args: argparse.Namespace) -> int:
     env = {**os.environ, "CONTRACT_ACCESS_TOKEN": token, "CONTRACT_CACHE_DIR": str(REPORTS / ".schemathesis")}
     started = time.monotonic()
     code = subprocess.run(command, cwd=REPO, env=env, check=False).returncode
-    log(f"schemathesis finished in {time.monotonic() - started:.0f}s with exit code {code}")
+    log(f"schemathesis ({name} pass) finished in {time.monotonic() - started:.0f}s with exit code {code}")
     return code
+
+
+def break_tmdb(stub_url: str) -> None:
+    """From now on the stub answers every TMDb call with HTTP 500 (until it stops)."""
+    control = stub_url.removesuffix("/3") + "/__stub__/faults"
+    body = json.dumps({"status": 500, "count": None}).encode()
+    request = urllib.request.Request(control, data=body, headers={"Content-Type": "application/json"}, method="POST")
+    with urllib.request.urlopen(request, timeout=5) as response:
+        if response.status >= 300:
+            raise SetupError(f"could not inject the TMDb fault: {response.status}")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -249,6 +271,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workers", default=os.environ.get("CONTRACT_WORKERS", "2"))
     parser.add_argument("--phases", default="examples,coverage,fuzzing,stateful")
     parser.add_argument("--seed", type=int, default=None)
+    parser.add_argument("--no-degraded", dest="degraded", action="store_false",
+                        help="skip the second pass with TMDb failing")
     parser.add_argument("extra", nargs="*", help="after `--`: passed to `schemathesis run` as is")
     args = parser.parse_args(argv)
 
@@ -271,7 +295,13 @@ def main(argv: list[str] | None = None) -> int:
         log(f"app on {base} (log: {app_log.relative_to(REPO)})")
         token = login(base, password)
         log("token from POST /api/auth/login/" if token else "no login endpoint; token minted with simplejwt")
-        return run_schemathesis(base, token or minted, args)
+        code = run_schemathesis(base, token or minted, args)
+        if not args.degraded:
+            return code
+        break_tmdb(stub_url)
+        log("TMDb stub now fails every call (HTTP 500): the degraded pass")
+        degraded_code = run_schemathesis(base, token or minted, args, degraded=True)
+        return code or degraded_code
     except SetupError as exc:
         log(f"setup failed: {exc}")
         if app_log.exists():
