@@ -100,7 +100,9 @@ class AutoSchema(openapi.AutoSchema):
     - 401 whenever the view has authenticators: an invalid or expired Bearer token is refused even
       on endpoints that allow anonymous access;
     - 429 whenever the view has throttles (they are global, see DEFAULT_THROTTLE_CLASSES);
-    - 400 and 415 on operations with a request body (malformed JSON, another content type);
+    - 400 and 415 on operations with a request body (malformed JSON, another content type), and 400
+      on operations with query parameters (validated by a serializer);
+    - 404 on operations with path parameters (the URL converter rejects the value, or no such object);
     - headers: `WWW-Authenticate` on 401, `Retry-After` on 429 and 503, and `X-Cache` on the 2xx
       answers of GET operations that go upstream (those documenting 502 or 504).
     """
@@ -136,10 +138,14 @@ class AutoSchema(openapi.AutoSchema):
 
     def _implied_error_statuses(self) -> list[int]:
         statuses = []
-        if self.view.get_authenticators():
-            statuses.append(401)
         if self.method in _BODY_METHODS and self._get_request_body():
             statuses += [400, 415]
+        elif any(parameter["in"] == "query" for parameter in self._get_parameters()):
+            statuses.append(400)  # query parameters are validated by a serializer
+        if self.view.get_authenticators():
+            statuses.append(401)
+        if "{" in self.path:
+            statuses.append(404)  # a path parameter the URL converter rejects, or no such object
         if self.view.get_throttles():
             statuses.append(429)
         return statuses

@@ -75,6 +75,20 @@ def test_every_operation_with_a_body_documents_400_and_415(schema):
     assert missing == []
 
 
+def test_path_parameters_imply_404_and_query_parameters_400(schema):
+    missing = [
+        (method, path, status)
+        for path, method, operation in _operations(schema)
+        for status, applies in (
+            ("404", "{" in path),
+            ("400", any(p["in"] == "query" for p in operation.get("parameters", []))),
+        )
+        if applies and status not in operation["responses"]
+    ]
+
+    assert missing == []
+
+
 def test_upstream_reads_document_x_cache(schema):
     detail = schema["paths"]["/api/movies/{movie_id}/"]["get"]["responses"]
 
