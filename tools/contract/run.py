@@ -230,8 +230,10 @@ def login(base: str, password: str) -> str | None:
 def run_schemathesis(base: str, token: str, args: argparse.Namespace, *, degraded: bool = False) -> int:
     name = "degraded" if degraded else "main"
     selection = (
-        # What calls TMDb: the movies endpoints and adding a favorite (it looks the movie up).
+        # What calls TMDb: the movies endpoints, adding a favorite (it looks the movie up) and the
+        # personal recommendations (seeded from TMDb).
         ["--include-tag", "movies", "--include-name", "POST /api/users/favorites/",
+         "--include-name", "GET /api/users/recommendations/",
          "--phases", "examples,coverage,fuzzing", "--max-examples", str(max(args.max_examples // 5, 5))]
         if degraded else
         ["--phases", args.phases, "--max-examples", str(args.max_examples)]
