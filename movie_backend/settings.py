@@ -296,6 +296,9 @@ LOGGING = {
         # urllib3 logs full URLs at DEBUG, and a URL may carry the TMDb api_key.
         "urllib3": {"level": "WARNING"},
         "django.db.backends": {"level": "INFO"},
+        # movie_backend.request already writes one line per request; keep Django's own request logger
+        # for 5xx (with their tracebacks) and drop its duplicate "Not Found: /path" warnings.
+        "django.request": {"level": "ERROR"},
     },
 }
 
