@@ -103,8 +103,10 @@ class AutoSchema(openapi.AutoSchema):
     - 400 and 415 on operations with a request body (malformed JSON, another content type), and 400
       on operations with query parameters (validated by a serializer);
     - 404 on operations with path parameters (the URL converter rejects the value, or no such object);
-    - headers: `WWW-Authenticate` on 401, `Retry-After` on 429 and 503, and `X-Cache` on the 2xx
-      answers of GET operations that go upstream (those documenting 502 or 504).
+    - headers: `WWW-Authenticate` on 401, `Retry-After` on 429, and on operations that go upstream
+      (those documenting 502 or 504) `Retry-After` on 503 and, for GETs, `X-Cache` on 2xx.
+    405 is not added: it answers methods an operation does not have, so it belongs to no operation
+    (the contract run's `unsupported_method` check covers it: JSON body plus `Allow`).
     """
 
     def _map_serializer_field(self, field, direction, bypass_extensions=False):
