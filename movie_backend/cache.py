@@ -11,7 +11,9 @@ The one caching helper of the API.
   STALE instead of the error;
 - degrade: when the cache backend fails (Redis down) the call goes straight to `fetch`, with a warning,
   and the cache is skipped for a short while so one outage does not cost a timeout per call.
-Only successful fetches are stored.
+Only successful fetches are stored; an answer a fetch marks `Degraded` (built while some of its
+upstream parts failed) is stored fresh for DEGRADED_TTL seconds only, so the whole answer returns
+soon after the outage.
 """
 
 from __future__ import annotations
@@ -40,6 +42,7 @@ KEY_SCHEMA_VERSION = "v1"
 _POLL_INTERVAL = 0.05
 _OUTAGE_BACKOFF = 5.0  # seconds the cache is bypassed after a backend error
 _FAILURE_MEMORY = 2  # seconds waiters may reuse the failure of the fetch they waited for
+DEGRADED_TTL = 60
 
 # Failures a fetch may end with that waiters re-raise as their own (by code).
 _SHAREABLE_FAILURES: dict[str, type[APIException]] = {
@@ -74,6 +77,14 @@ class Cached:
     @property
     def headers(self) -> dict[str, str]:
         return {"X-Cache": self.status} if self.status else {}
+
+
+@dataclass(frozen=True)
+class Degraded:
+    """What a fetch returns when it answered without some of its sources: served as usual, but
+    fresh for DEGRADED_TTL seconds at most."""
+
+    value: Any
 
 
 class _Backend:
@@ -200,6 +211,8 @@ def _fetch_and_store(key: str, ttl: int, fetch: Callable[[], Any], *, previous: 
             failure = {"code": exc.default_code, "detail": str(exc.detail), "retry_after": getattr(exc, "retry_after", None)}
             backend.call("set", f"{key}:failed", failure, _FAILURE_MEMORY)
         raise
+    if isinstance(value, Degraded):
+        value, ttl = value.value, min(ttl, DEGRADED_TTL)
     _store(key, value, ttl)
     return Cached(value, MISS)
 

@@ -21,7 +21,7 @@ from django.db.models import Q
 from django.utils import timezone
 from rest_framework.exceptions import ValidationError
 
-from movie_backend.cache import Cached, cached_call
+from movie_backend.cache import Cached, Degraded, cached_call
 from movie_backend.exceptions import UpstreamError
 from movie_backend.pagination import Page, paginate_sequence
 from movies import payloads, ranking, selectors
@@ -277,9 +277,10 @@ def _recommended_sources(genre: int | None) -> list[Callable[[], dict]]:
     return sources
 
 
-def _fetch_recommended_pool(genre: int | None) -> list[dict]:
+def _fetch_recommended_pool(genre: int | None) -> list[dict] | Degraded:
     """TMDb's top-rated and popular lists blended and ranked by weighted rating (movies.ranking).
-    Sources that fail are left out; only when every one fails is the failure raised."""
+    Sources that fail are left out (and the blend is Degraded); only when every one fails is the
+    failure raised."""
     bodies, failures = [], []
     for source in _recommended_sources(genre):
         try:
@@ -296,7 +297,7 @@ def _fetch_recommended_pool(genre: int | None) -> list[dict]:
         movies = [m for m in movies if genre in m["genre_ids"]]
     ranked = ranking.rank_by_quality(movies)
     catalogue_upsert(ranked)
-    return ranked
+    return Degraded(ranked) if failures else ranked
 
 
 def recommended_movies(*, page: int, genre: int | None = None) -> Cached:

@@ -11,7 +11,7 @@ from django.conf import settings
 from django.db.models import Count, F, QuerySet
 from rest_framework.exceptions import NotFound
 
-from movie_backend.cache import Cached, cached_call
+from movie_backend.cache import Cached, Degraded, cached_call
 from movie_backend.exceptions import UpstreamError
 from movie_backend.pagination import Page, paginate_queryset, paginate_sequence
 from movies import payloads
@@ -87,8 +87,10 @@ def recommendations_for_user(*, user: User, page: int) -> Cached:
     return Cached(paginate_sequence(ranked.value, page=page), ranked.status)
 
 
-def recommendations_build(*, user: User) -> list[dict]:
-    """The user's whole ranked list: movie summaries with a `reason` each, best first."""
+def recommendations_build(*, user: User) -> list[dict] | Degraded:
+    """The user's whole ranked list: movie summaries with a `reason` each, best first. Degraded when
+    an upstream list was missing from it, so the cache keeps it only briefly."""
+    missing: list[str] = []
     favorites = list(
         Favorite.objects.filter(user=user).order_by("-added_at", "-id").values_list("movie_id", "movie__title")
     )
@@ -101,7 +103,7 @@ def recommendations_build(*, user: User) -> list[dict]:
             preferred=preferred, favorite_genre_counts=_favorite_genre_counts(user), favorite_count=len(favorite_ids)
         )
         sources = [
-            *_tmdb_seed_sources(seeds),
+            *_tmdb_seed_sources(seeds, missing=missing),
             *_co_occurrence_sources(user=user, seeds=seeds, exclude=favorite_ids),
             *_catalogue_genre_sources(affinity),
             recommender.Source(_catalogue_ids(genre=None), recommender.POPULAR_WEIGHT,
@@ -109,9 +111,10 @@ def recommendations_build(*, user: User) -> list[dict]:
         ]
     else:
         affinity = recommender.genre_affinity(preferred=preferred, favorite_genre_counts={}, favorite_count=0)
-        sources = _cold_start_sources(preferred)
+        sources = _cold_start_sources(preferred, missing=missing)
 
-    return _materialise(sources, affinity=affinity, exclude=favorite_ids, seed_titles=dict(favorites))
+    ranked = _materialise(sources, affinity=affinity, exclude=favorite_ids, seed_titles=dict(favorites))
+    return Degraded(ranked) if missing else ranked
 
 
 def _favorite_genre_counts(user: User) -> dict[int, int]:
@@ -122,7 +125,7 @@ def _favorite_genre_counts(user: User) -> dict[int, int]:
     return dict(rows)
 
 
-def _tmdb_seed_sources(seeds: list[int]) -> list[recommender.Source]:
+def _tmdb_seed_sources(seeds: list[int], *, missing: list[str]) -> list[recommender.Source]:
     """"More like this" for each seed from movies.services: TMDb's recommendations (cached and
     upserted), or on the embedded default the catalogue's own (co-favorites, shared genres). A seed
     whose list fails is left out, so a TMDb outage degrades to the local signals."""
@@ -133,6 +136,7 @@ def _tmdb_seed_sources(seeds: list[int]) -> list[recommender.Source]:
             page = movie_services.movie_recommendations(movie_id=seed, page=1).value
         except (UpstreamError, NotFound) as exc:
             logger.warning("TMDb recommendations for seed %s unavailable (%s)", seed, exc.default_code)
+            missing.append(f"seed {seed}")
             continue
         sources.append(recommender.Source(
             [m["id"] for m in page["results"]], recommender.TMDB_WEIGHT * weights[seed],
@@ -178,7 +182,7 @@ def _catalogue_genre_sources(affinity: dict[int, float]) -> list[recommender.Sou
     ]
 
 
-def _service_ids(genre: int | None) -> list[int]:
+def _service_ids(genre: int | None, *, missing: list[str]) -> list[int]:
     """The everyone list (TMDb's blended pool, or the catalogue) for cold starts; [] when TMDb fails."""
     ids: list[int] = []
     try:
@@ -186,19 +190,20 @@ def _service_ids(genre: int | None) -> list[int]:
             ids += [m["id"] for m in movie_services.recommended_movies(page=page, genre=genre).value["results"]]
     except UpstreamError as exc:
         logger.warning("recommended list (genre %s) unavailable (%s)", genre, exc.default_code)
+        missing.append(f"recommended genre={genre}")
     return ids
 
 
-def _cold_start_sources(preferred: list[int]) -> list[recommender.Source]:
+def _cold_start_sources(preferred: list[int], *, missing: list[str]) -> list[recommender.Source]:
     """No favorites yet: the best movies of the preferred genres, else (and as a floor) the everyone list."""
     known = movie_services.genre_names()
     genres = sorted(g for g in preferred if g in known)[: recommender.TOP_GENRES]
     sources = [
-        recommender.Source(_service_ids(genre_id), 1.0, recommender.Reason(recommender.GENRE, genre_id=genre_id))
+        recommender.Source(_service_ids(genre_id, missing=missing), 1.0, recommender.Reason(recommender.GENRE, genre_id=genre_id))
         for genre_id in genres
     ]
     weight = recommender.POPULAR_WEIGHT if sources else 1.0
-    sources.append(recommender.Source(_service_ids(None), weight, recommender.Reason(recommender.POPULAR)))
+    sources.append(recommender.Source(_service_ids(None, missing=missing), weight, recommender.Reason(recommender.POPULAR)))
     return sources
 
 

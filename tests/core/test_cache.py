@@ -88,6 +88,17 @@ def test_cached_call_keeps_entries_for_ttl_plus_grace(settings):
     assert 60 + settings.CACHE_STALE_GRACE - 5 <= remaining <= 60 + settings.CACHE_STALE_GRACE
 
 
+def test_degraded_answers_are_fresh_only_briefly():
+    cached_call("unit", {}, ttl=3600, fetch=Counter(api_cache.Degraded("partial")))
+    hit = cached_call("unit", {}, ttl=3600, fetch=Counter("whole"))
+
+    with later(api_cache.DEGRADED_TTL + 1):
+        refreshed = cached_call("unit", {}, ttl=3600, fetch=Counter("whole"))
+
+    assert (hit.value, hit.status) == ("partial", HIT)
+    assert (refreshed.value, refreshed.status) == ("whole", MISS)
+
+
 def test_versioned_namespace_is_invalidated_by_a_bump():
     fetch = Counter("v")
     cached_call("user-recs:7", {}, ttl=60, fetch=fetch, versioned=True)

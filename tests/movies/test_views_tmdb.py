@@ -264,6 +264,8 @@ def test_recommended_survives_some_failing_sources(api_client, tmdb):
 
     assert response.status_code == 200
     assert sorted(m["id"] for m in response.json()["results"]) == [11, 12, 13]
+    with time_machine.travel(dt.datetime.now(tz=dt.UTC) + dt.timedelta(seconds=61)):
+        assert api_client.get("/api/movies/recommended/")["X-Cache"] == "MISS"  # partial: kept 60 s only
 
 
 # --- upstream failures ------------------------------------------------------------------------------

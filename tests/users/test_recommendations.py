@@ -1,7 +1,11 @@
-import pytest
+import datetime as dt
 
+import pytest
+import time_machine
+
+from movie_backend.cache import DEGRADED_TTL
 from tests.builders import make_movie, make_user
-from tests.fakes import movie_item
+from tests.fakes import list_body, movie_item
 from tests.users.test_favorites import summary
 from users.models import Favorite
 
@@ -189,6 +193,20 @@ def test_tmdb_failure_for_a_seed_degrades_to_the_other_signals(alice_client, use
     assert response.status_code == 200
     assert ids(response) == [679]
     assert reasons(response)[679] == LIKED_ALIEN
+
+
+def test_a_list_built_during_an_outage_is_rebuilt_soon(alice_client, user, tmdb):
+    Favorite.objects.create(user=user, movie=make_movie(id=949, title="Heat"))
+    tmdb.add_error("/movie/949/recommendations", 500)
+    assert alice_client.get(RECS)["X-Cache"] == "MISS"
+    assert alice_client.get(RECS)["X-Cache"] == "HIT"
+    tmdb.replace("GET", tmdb.url("/movie/949/recommendations"), json=list_body([movie_item(680)]))
+
+    with time_machine.travel(dt.datetime.now(tz=dt.UTC) + dt.timedelta(seconds=DEGRADED_TTL + 1)):
+        recovered = alice_client.get(RECS)
+
+    assert recovered["X-Cache"] == "MISS"
+    assert ids(recovered) == [680]
 
 
 def test_recommendations_of_one_user_are_not_served_to_another(client_of, community, user):
