@@ -18,13 +18,16 @@ from collections.abc import Iterable, Sequence
 MIN_VOTES_QUANTILE = 0.6
 
 
+def quantile_index(size: int, *, quantile: float = MIN_VOTES_QUANTILE) -> int:
+    """The position of the quantile in a sorted sequence of `size` items (nearest rank)."""
+    return min(size - 1, int(quantile * (size - 1) + 0.5))
+
+
 def min_votes(vote_counts: Sequence[int], *, quantile: float = MIN_VOTES_QUANTILE) -> float:
     """The `m` of the formula: the given quantile of the pool's vote counts (at least 1)."""
     if not vote_counts:
         return 1.0
-    ordered = sorted(vote_counts)
-    index = min(len(ordered) - 1, int(quantile * (len(ordered) - 1) + 0.5))
-    return float(max(1, ordered[index]))
+    return float(max(1, sorted(vote_counts)[quantile_index(len(vote_counts), quantile=quantile)]))
 
 
 def mean_vote(pairs: Iterable[tuple[float, int]]) -> float:

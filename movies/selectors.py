@@ -17,6 +17,7 @@ from django.db.models import (
     Q,
     QuerySet,
     Subquery,
+    Sum,
     Value,
 )
 from django.db.models.functions import Cast, Coalesce
@@ -63,8 +64,7 @@ def catalogue_ranked(*, page: int, genre: int | None = None) -> Page:
     queryset = Movie.objects.all()
     if genre is not None:
         queryset = queryset.filter(genres__id=genre)
-    pairs = list(queryset.values_list("vote_average", "vote_count"))
-    mean, minimum = ranking.mean_vote(pairs), ranking.min_votes([count for _, count in pairs])
+    mean, minimum = _ranking_parameters(queryset)
     votes = Cast("vote_count", FloatField())
     score = ExpressionWrapper(
         votes / (votes + Value(minimum)) * F("vote_average") + Value(minimum) / (votes + Value(minimum)) * Value(mean),
@@ -72,6 +72,21 @@ def catalogue_ranked(*, page: int, genre: int | None = None) -> Page:
     )
     ordered = movie_queryset().filter(pk__in=queryset.values("pk")).annotate(score=score)
     return paginate_queryset(ordered.order_by("-score", "-popularity", "id"), page=page)
+
+
+def _ranking_parameters(queryset: QuerySet[Movie]) -> tuple[float, float]:
+    """C and m of movies.ranking for `queryset`, aggregated in the database (two small queries)."""
+    stats = queryset.aggregate(
+        count=Count("pk"),
+        votes=Sum("vote_count", filter=Q(vote_count__gt=0)),
+        weighted=Sum(F("vote_average") * F("vote_count"), filter=Q(vote_count__gt=0), output_field=FloatField()),
+    )
+    mean = stats["weighted"] / stats["votes"] if stats["votes"] else 0.0
+    if not stats["count"]:
+        return mean, 1.0
+    index = ranking.quantile_index(stats["count"])
+    at_quantile = queryset.order_by("vote_count").values_list("vote_count", flat=True)[index]
+    return mean, float(max(1, at_quantile))
 
 
 def catalogue_similar(*, movie: Movie, page: int) -> Page:

@@ -188,3 +188,27 @@ def test_seed_demo_is_idempotent_and_serves_trending(api_client):
     assert (matrix["title"], matrix["release_date"]) == ("The Matrix", "1999-03-31")
     assert [m["title"] for m in api_client.get("/api/movies/search/", {"q": "spirited"}).json()["results"]] == [
         "Spirited Away"]
+
+
+@pytest.mark.parametrize("count", [1, 30])
+def test_recommended_query_count_is_constant(api_client, django_assert_max_num_queries, count):
+    for n in range(count):
+        make_movie(genres=(18,), vote_count=100 * n, vote_average=5 + n / 10)
+
+    with django_assert_max_num_queries(6):  # genre check, two ranking aggregates, count, page, prefetch
+        response = api_client.get("/api/movies/recommended/", {"genre": 18})
+
+    assert response.json()["total_results"] == count
+
+
+def test_recommended_database_ranking_matches_the_ranking_module(api_client):
+    from movies.ranking import rank_by_quality
+
+    movies = [make_movie(vote_average=va, vote_count=vc, popularity=p)
+              for va, vc, p in [(9.1, 12, 3), (8.2, 25000, 50), (7.4, 900, 70), (6.1, 40000, 90), (8.8, 3100, 10),
+                                (5.0, 0, 99), (7.9, 15000, 20)]]
+    expected = [m["id"] for m in rank_by_quality(
+        [{"id": m.id, "vote_average": m.vote_average, "vote_count": m.vote_count, "popularity": m.popularity}
+         for m in movies])]
+
+    assert ids(api_client.get("/api/movies/recommended/")) == expected
