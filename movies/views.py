@@ -8,6 +8,7 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from movie_backend.pagination import validated_query
 from movie_backend.schema import UPSTREAM, error_responses
 from movies import services
 from movies.serializers import (
@@ -27,12 +28,6 @@ class PublicMovieView(APIView):
     permission_classes = [AllowAny]
     authentication_classes = []  # public data: a stale or bad token must not turn into a 401 here
 
-    @staticmethod
-    def parse(serializer_class, request) -> dict:
-        query = serializer_class(data=request.query_params)
-        query.is_valid(raise_exception=True)
-        return query.validated_data
-
 
 class TrendingMoviesView(PublicMovieView):
     @extend_schema(
@@ -43,7 +38,7 @@ class TrendingMoviesView(PublicMovieView):
         responses={200: MovieSummaryPageSerializer, **error_responses(400, 429, *UPSTREAM)},
     )
     def get(self, request):
-        result = services.trending_movies(**self.parse(TrendingQuerySerializer, request))
+        result = services.trending_movies(**validated_query(TrendingQuerySerializer, request))
         return Response(MovieSummaryPageSerializer(result.value).data, headers=result.headers)
 
 
@@ -56,7 +51,7 @@ class RecommendedMoviesView(PublicMovieView):
         responses={200: MovieSummaryPageSerializer, **error_responses(400, 429, *UPSTREAM)},
     )
     def get(self, request):
-        result = services.recommended_movies(**self.parse(RecommendedQuerySerializer, request))
+        result = services.recommended_movies(**validated_query(RecommendedQuerySerializer, request))
         return Response(MovieSummaryPageSerializer(result.value).data, headers=result.headers)
 
 
@@ -67,7 +62,7 @@ class SearchMoviesView(PublicMovieView):
         responses={200: MovieSummaryPageSerializer, **error_responses(400, 429, *UPSTREAM)},
     )
     def get(self, request):
-        query = self.parse(SearchQuerySerializer, request)
+        query = validated_query(SearchQuerySerializer, request)
         result = services.search_movies(query=query["q"], page=query["page"], year=query.get("year"))
         return Response(MovieSummaryPageSerializer(result.value).data, headers=result.headers)
 
@@ -102,6 +97,6 @@ class MovieRecommendationsView(PublicMovieView):
         responses={200: MovieSummaryPageSerializer, **error_responses(400, 404, 429, *UPSTREAM)},
     )
     def get(self, request, movie_id: int):
-        page = self.parse(MovieRecommendationsQuerySerializer, request)["page"]
+        page = validated_query(MovieRecommendationsQuerySerializer, request)["page"]
         result = services.movie_recommendations(movie_id=movie_id, page=page)
         return Response(MovieSummaryPageSerializer(result.value).data, headers=result.headers)

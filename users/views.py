@@ -12,6 +12,7 @@ from rest_framework.settings import api_settings
 from rest_framework.views import APIView
 from rest_framework_simplejwt.views import TokenObtainPairView
 
+from movie_backend.pagination import validated_query
 from movie_backend.schema import UPSTREAM, error_responses
 from movies.services import image_config
 from users import selectors, services
@@ -159,7 +160,7 @@ class FavoriteListView(APIView):
         responses={200: FavoritePageSerializer, **error_responses(400, 401, 429)},
     )
     def get(self, request):
-        page = _parse(FavoriteListQuerySerializer, request.query_params)["page"]
+        page = validated_query(FavoriteListQuerySerializer, request)["page"]
         return Response(FavoritePageSerializer(selectors.favorite_list(user=request.user, page=page)).data)
 
     @extend_schema(
@@ -207,6 +208,6 @@ class RecommendationsView(APIView):
         responses={200: RecommendationPageSerializer, **error_responses(400, 401, 429)},
     )
     def get(self, request):
-        page = _parse(RecommendationQuerySerializer, request.query_params)["page"]
+        page = validated_query(RecommendationQuerySerializer, request)["page"]
         result = selectors.recommendations_for_user(user=request.user, page=page)
         return Response(RecommendationPageSerializer(result.value).data, headers=result.headers)

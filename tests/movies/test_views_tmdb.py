@@ -68,7 +68,7 @@ def test_cache_key_carries_every_parameter(api_client, tmdb):
 
 @pytest.mark.parametrize(("query", "field"), [
     ({"page": 0}, "page"), ({"page": 501}, "page"), ({"page": "abc"}, "page"), ({"page": "-1"}, "page"),
-    ({"time_window": "month"}, "time_window"),
+    ({"time_window": "month"}, "time_window"), ({"time_window": ""}, "time_window"), ({"page": ""}, "page"),
 ])
 def test_trending_rejects_bad_input_before_any_upstream_call(api_client, tmdb, query, field):
     response = api_client.get("/api/movies/trending/", query)
@@ -81,7 +81,7 @@ def test_trending_rejects_bad_input_before_any_upstream_call(api_client, tmdb, q
 
 @pytest.mark.parametrize(("query", "field"), [
     ({}, "q"), ({"q": "   "}, "q"), ({"q": "x" * 201}, "q"), ({"q": "ok", "year": "19x9"}, "year"),
-    ({"q": "ok", "year": 1500}, "year"), ({"q": "ok", "page": 501}, "page"),
+    ({"q": "ok", "year": 1500}, "year"), ({"q": "ok", "page": 501}, "page"), ({"q": "ok", "year": ""}, "year"),
 ])
 def test_search_rejects_bad_input_before_any_upstream_call(api_client, tmdb, query, field):
     response = api_client.get("/api/movies/search/", query)
