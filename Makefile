@@ -29,7 +29,7 @@ run: seed
 	$(PY) manage.py collectstatic --noinput --verbosity 0
 	@echo "Serving on http://$(HOST):$(PORT)/  (Swagger UI: http://$(HOST):$(PORT)/api/docs/)"
 	$(VENV)/bin/gunicorn movie_backend.wsgi:application --bind $(HOST):$(PORT) --workers 2 --threads 4 \
-		--access-logfile - --graceful-timeout 10
+		--graceful-timeout 10  # no gunicorn access log: the app logs each request (with its id) already
 
 test: $(VENV)/.installed .env
 	$(PY) -m pytest $(PYTEST_ARGS)
