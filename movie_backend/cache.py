@@ -194,7 +194,11 @@ def _fetch_if_lock_won(key: str, lock_key: str, ttl: int, fetch: Callable[[], An
     if not backend.call("add", lock_key, token, lock_timeout):
         return None
     try:
-        return _fetch_and_store(key, ttl, fetch, previous=previous)
+        # Double check: a holder that finished between our read and our lock has left a fresh answer.
+        current = backend.call("get", key)
+        if current is not None and current["fresh_until"] > time.time():
+            return Cached(current["value"], HIT)
+        return _fetch_and_store(key, ttl, fetch, previous=current or previous)
     finally:
         if backend.call("get", lock_key) == token:
             backend.call("delete", lock_key)
