@@ -12,37 +12,10 @@ from typing import Any
 import responses
 from responses import matchers
 
-CONFIGURATION = {
-    "images": {
-        "base_url": "http://image.tmdb.org/t/p/",
-        "secure_base_url": "https://image.tmdb.org/t/p/",
-        "backdrop_sizes": ["w300", "w780", "w1280", "original"],
-        "logo_sizes": ["w45", "w92", "w154", "w185", "w300", "w500", "original"],
-        "poster_sizes": ["w92", "w154", "w185", "w342", "w500", "w780", "original"],
-        "profile_sizes": ["w45", "w185", "h632", "original"],
-        "still_sizes": ["w92", "w185", "w300", "original"],
-    },
-    "change_keys": ["adult", "budget", "genres"],
-}
-GENRES = [
-    {"id": 28, "name": "Action"}, {"id": 12, "name": "Adventure"}, {"id": 16, "name": "Animation"},
-    {"id": 35, "name": "Comedy"}, {"id": 80, "name": "Crime"}, {"id": 99, "name": "Documentary"},
-    {"id": 18, "name": "Drama"}, {"id": 10751, "name": "Family"}, {"id": 14, "name": "Fantasy"},
-    {"id": 36, "name": "History"}, {"id": 27, "name": "Horror"}, {"id": 10402, "name": "Music"},
-    {"id": 9648, "name": "Mystery"}, {"id": 10749, "name": "Romance"}, {"id": 878, "name": "Science Fiction"},
-    {"id": 10770, "name": "TV Movie"}, {"id": 53, "name": "Thriller"}, {"id": 10752, "name": "War"},
-    {"id": 37, "name": "Western"},
-]
-ERROR_MESSAGES = {
-    7: "Invalid API key: You must be granted a valid key.",
-    9: "Service offline: This service is temporarily offline, try again later.",
-    11: "Internal error: Something went wrong, contact TMDB.",
-    24: "Your request to the backend server timed out. Try again.",
-    25: "Your request count (41) is over the allowed limit of 40.",
-    34: "The resource you requested could not be found.",
-    43: "Couldn't connect to the backend server.",
-}
-STATUS_CODES = {401: 7, 404: 34, 429: 25, 500: 11, 502: 43, 503: 9, 504: 24}
+from tools.tmdb_stub.server import CATALOGUE_PATH, CONFIGURATION, DEFAULT_CODE_FOR_STATUS, TMDB_ERRORS
+
+# The fake TMDb behind `responses` and the stub server speak the same TMDb: one set of constants.
+GENRES = json.loads(CATALOGUE_PATH.read_text(encoding="utf-8"))["genres"]
 
 
 def movie_item(movie_id: int, **overrides: Any) -> dict:
@@ -114,8 +87,9 @@ def list_body(items: list[dict], *, page: int = 1, total_pages: int = 1, total_r
 
 
 def error_body(status: int) -> dict:
-    code = STATUS_CODES[status]
-    return {"success": False, "status_code": code, "status_message": ERROR_MESSAGES[code]}
+    """TMDb's error body for an HTTP status (code 7 for 401, 34 for 404, 25 for 429, ...)."""
+    code = DEFAULT_CODE_FOR_STATUS[status]
+    return {"success": False, "status_code": code, "status_message": TMDB_ERRORS[code][1]}
 
 
 class FakeTMDb(responses.RequestsMock):
