@@ -185,10 +185,10 @@ REST_FRAMEWORK = {
     "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
     "DEFAULT_SCHEMA_CLASS": "movie_backend.schema.AutoSchema",
     "EXCEPTION_HANDLER": "movie_backend.exceptions.api_exception_handler",
-    "DEFAULT_THROTTLE_CLASSES": [
-        "rest_framework.throttling.AnonRateThrottle",
-        "rest_framework.throttling.UserRateThrottle",
-        "rest_framework.throttling.ScopedRateThrottle",
+    "DEFAULT_THROTTLE_CLASSES": [  # DRF's keys and scopes, counted with one cache increment a request
+        "movie_backend.throttling.AnonRateThrottle",
+        "movie_backend.throttling.UserRateThrottle",
+        "movie_backend.throttling.ScopedRateThrottle",
     ],
     "DEFAULT_THROTTLE_RATES": {
         "anon": config("THROTTLE_ANON", default="120/min"),

@@ -7,10 +7,10 @@ slowed down too.
 
 import hashlib
 
-from rest_framework.throttling import SimpleRateThrottle
+from movie_backend.throttling import CounterRateThrottle
 
 
-class LoginUsernameRateThrottle(SimpleRateThrottle):
+class LoginUsernameRateThrottle(CounterRateThrottle):
     """Rate `login_username`, per submitted username (or email), trimmed and lower-cased."""
 
     scope = "login_username"

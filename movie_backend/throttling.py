@@ -1,0 +1,51 @@
+"""
+Rate limits as fixed-window counters: one atomic cache increment per request.
+
+DRF's SimpleRateThrottle keeps the timestamp of every request of the window in one cache entry and
+reads and rewrites that whole list on each request: work and bytes grow with the rate, and
+concurrent requests race (DRF's docs say so). Here a request costs an `add` (the first of its
+window) or an `incr`; on Redis both are atomic, so concurrent requests cannot slip past the limit.
+A fixed window admits up to twice the rate across a boundary; Retry-After is the time to the end of
+the current window. When the cache is down (its errors ignored), requests are let through, as DRF's
+own throttles do.
+"""
+
+from rest_framework import throttling
+
+
+class CounterRateThrottle(throttling.SimpleRateThrottle):
+    def allow_request(self, request, view) -> bool:
+        if self.rate is None:
+            return True
+        self.key = self.get_cache_key(request, view)
+        if self.key is None:
+            return True
+        self.now = self.timer()
+        window = int(self.now // self.duration)
+        self.window_end = (window + 1) * self.duration
+        count = self._count(f"{self.key}:{window}", timeout=self.duration + 1)
+        return count is None or count <= self.num_requests
+
+    def _count(self, key: str, *, timeout: int) -> int | None:
+        """This request's number in its window; None when the cache did not answer."""
+        if self.cache.add(key, 1, timeout):
+            return 1
+        try:
+            return self.cache.incr(key)
+        except ValueError:  # the window's key expired between the add and the incr
+            return 1 if self.cache.add(key, 1, timeout) else None
+
+    def wait(self) -> float:
+        return max(0.0, self.window_end - self.now)
+
+
+class AnonRateThrottle(throttling.AnonRateThrottle, CounterRateThrottle):
+    pass
+
+
+class UserRateThrottle(throttling.UserRateThrottle, CounterRateThrottle):
+    pass
+
+
+class ScopedRateThrottle(throttling.ScopedRateThrottle, CounterRateThrottle):
+    pass
