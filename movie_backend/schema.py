@@ -3,6 +3,7 @@ OpenAPI pieces shared by every app: the one error shape, a helper that documents
 responses an operation can give, and the AutoSchema that adds what a per-view list cannot know.
 """
 
+from django.core.validators import RegexValidator
 from drf_spectacular import openapi
 from drf_spectacular.plumbing import build_basic_type
 from drf_spectacular.types import OpenApiTypes
@@ -121,6 +122,8 @@ class AutoSchema(openapi.AutoSchema):
             and schema.get("type") == "string"
             and "pattern" not in schema
             and "enum" not in schema
+            # A field with a pattern of its own (added after this method) says more than "not blank".
+            and not any(isinstance(v, RegexValidator) for v in field.validators)
         ):
             schema["pattern"] = NOT_BLANK_PATTERN
         return schema

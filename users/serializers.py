@@ -22,10 +22,12 @@ MAX_PREFERRED_GENRES = 50
 
 
 class RegisterInputSerializer(serializers.Serializer):
-    username = serializers.CharField(max_length=150, validators=[UnicodeUsernameValidator()],
-                                     help_text="Letters, digits and @/./+/-/_ only; unique regardless of case.")
+    username = serializers.RegexField(UnicodeUsernameValidator.regex, max_length=150,
+                                      help_text="Letters, digits and @/./+/-/_ only; unique regardless of case.")
     email = serializers.EmailField(max_length=254, help_text="Unique regardless of case.")
-    password = serializers.CharField(write_only=True, trim_whitespace=False, max_length=128,
+    # min_length mirrors MinimumLengthValidator so the schema states it; the other validators
+    # (common, numeric, too similar to the username) cannot be said in JSON Schema.
+    password = serializers.CharField(write_only=True, trim_whitespace=False, min_length=8, max_length=128,
                                      style={"input_type": "password"})
 
     def validate_username(self, value: str) -> str:
