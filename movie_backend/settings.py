@@ -60,6 +60,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     # Outermost: request id, one log line per request, JSON for any non-JSON error outside the admin.
     "movie_backend.middleware.RequestLogMiddleware",
+    # One time budget per request, shared by every TMDb call and cache wait (movie_backend.resilience).
+    "movie_backend.resilience.RequestDeadlineMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "corsheaders.middleware.CorsMiddleware",
@@ -111,22 +113,25 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Cache: Redis when REDIS_URL is set, else an in-process cache -----------------------------------
 REDIS_URL = config("REDIS_URL", default="")
-CACHE_SOCKET_TIMEOUT = config("CACHE_SOCKET_TIMEOUT", default=1.0, cast=float)
+# Short on purpose: a hung Redis costs a request one timeout, then the Redis breaker keeps us off it.
+CACHE_SOCKET_TIMEOUT = config("CACHE_SOCKET_TIMEOUT", default=0.1, cast=float)  # seconds, per read
+CACHE_CONNECT_TIMEOUT = config("CACHE_CONNECT_TIMEOUT", default=0.1, cast=float)  # seconds, per connect
 if REDIS_URL:
     _redis_options = {
-        "SOCKET_CONNECT_TIMEOUT": CACHE_SOCKET_TIMEOUT,
+        "SOCKET_CONNECT_TIMEOUT": CACHE_CONNECT_TIMEOUT,
         "SOCKET_TIMEOUT": CACHE_SOCKET_TIMEOUT,
         # TMDb payloads are JSON; JSON also keeps whoever can write to Redis from making us unpickle.
         "SERIALIZER": "django_redis.serializers.json.JSONSerializer",
         "CONNECTION_POOL_KWARGS": {"max_connections": config("REDIS_MAX_CONNECTIONS", default=50, cast=int)},
     }
     CACHES = {
-        # Throttles and anything else Django keeps here fail open when Redis is down.
+        # Rate-limit counters. movie_backend.throttling calls it through the Redis breaker and fails
+        # open, so its errors must surface (the breaker counts them).
         "default": {
             "BACKEND": "django_redis.cache.RedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": "mrb",
-            "OPTIONS": {**_redis_options, "IGNORE_EXCEPTIONS": True},
+            "OPTIONS": {**_redis_options, "IGNORE_EXCEPTIONS": False},
         },
         # The API response cache: movie_backend.cache handles Redis errors itself, so they must surface.
         "api": {
@@ -159,8 +164,17 @@ CACHE_TTL_RECOMMENDATIONS = config("CACHE_TTL_RECOMMENDATIONS", default=1800, ca
 CACHE_TTL_REFERENCE = config("CACHE_TTL_REFERENCE", default=259200, cast=int)  # genres, image config
 # How long after its TTL a copy is kept to be served (X-Cache: STALE) while TMDb is failing.
 CACHE_STALE_GRACE = config("CACHE_STALE_GRACE", default=86400, cast=int)
-# How long a request waits for another request that is already fetching the same key.
-CACHE_LOCK_WAIT = config("CACHE_LOCK_WAIT", default=12.0, cast=float)
+# Hot answers kept in each process while Redis is unreachable (an LRU of this many entries).
+CACHE_LOCAL_ENTRIES = config("CACHE_LOCAL_ENTRIES", default=500, cast=int)
+
+# --- Time bounds and circuit breakers (movie_backend.resilience) ---------------------------------------
+# Seconds one request may spend on TMDb calls and on waiting for another request's fetch, all together.
+# Keep it well under gunicorn's timeout (gunicorn.conf.py).
+REQUEST_DEADLINE = config("REQUEST_DEADLINE", default=8.0, cast=float)
+TMDB_BREAKER_FAILURES = config("TMDB_BREAKER_FAILURES", default=5, cast=int)  # consecutive, to open
+REDIS_BREAKER_FAILURES = config("REDIS_BREAKER_FAILURES", default=2, cast=int)
+BREAKER_OPEN_MIN = config("BREAKER_OPEN_MIN", default=1.0, cast=float)  # seconds open, doubled per failed probe
+BREAKER_OPEN_MAX = config("BREAKER_OPEN_MAX", default=30.0, cast=float)
 
 # --- TMDb ---------------------------------------------------------------------------------------------
 TMDB_API_KEY = _read_secret("TMDB_API_KEY")

@@ -6,11 +6,14 @@ reads and rewrites that whole list on each request: work and bytes grow with the
 concurrent requests race (DRF's docs say so). Here a request costs an `add` (the first of its
 window) or an `incr`; on Redis both are atomic, so concurrent requests cannot slip past the limit.
 A fixed window admits up to twice the rate across a boundary; Retry-After is the time to the end of
-the current window. When the cache is down (its errors ignored), requests are let through, as DRF's
-own throttles do.
+the current window. The counters go through the Redis circuit breaker (movie_backend.resilience.counters):
+when Redis fails, requests are let through (as DRF's own throttles do), a hung Redis costs one short
+socket timeout, and nothing at all while the breaker is open.
 """
 
 from rest_framework import throttling
+
+from movie_backend.resilience import StoreUnavailable, counters
 
 
 class CounterRateThrottle(throttling.SimpleRateThrottle):
@@ -28,12 +31,15 @@ class CounterRateThrottle(throttling.SimpleRateThrottle):
 
     def _count(self, key: str, *, timeout: int) -> int | None:
         """This request's number in its window; None when the cache did not answer."""
-        if self.cache.add(key, 1, timeout):
-            return 1
         try:
-            return self.cache.incr(key)
-        except ValueError:  # the window's key expired between the add and the incr
-            return 1 if self.cache.add(key, 1, timeout) else None
+            if counters.call("add", key, 1, timeout):
+                return 1
+            try:
+                return counters.call("incr", key)
+            except ValueError:  # the window's key expired between the add and the incr
+                return 1 if counters.call("add", key, 1, timeout) else None
+        except StoreUnavailable:
+            return None
 
     def wait(self) -> float:
         return max(0.0, self.window_end - self.now)

@@ -11,7 +11,6 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import operator
-import time
 from collections.abc import Callable, Iterable
 from functools import reduce
 
@@ -33,9 +32,6 @@ logger = logging.getLogger(__name__)
 # Pages of TMDb's popular and top-rated lists blended into `recommended` (20 movies each).
 RECOMMENDED_SOURCE_PAGES = 3
 RECOMMENDED_GENRE_MIN_VOTES = 200
-# After TMDb failed to give us reference data (image configuration, genres), use the built-in
-# fallback this long before asking again, so an outage does not cost every request an extra wait.
-REFERENCE_RETRY_AFTER = 60.0
 
 SUMMARY_MODEL_FIELDS = [
     "title", "original_title", "overview", "release_date", "original_language",
@@ -46,9 +42,6 @@ DETAIL_MODEL_FIELDS = [
     "cast", "directors", "trailer", "details_fetched_at",
 ]
 
-_reference_unavailable_until = 0.0
-
-
 def _local(value) -> Cached:
     return Cached(value, None)
 
@@ -58,15 +51,12 @@ def _language_key() -> dict:
 
 
 def _reference(namespace: str, fetch: Callable[[], object], fallback: Callable[[], object]):
-    """Reference data (rarely changes): cached for CACHE_TTL_REFERENCE, with a fallback on failure."""
-    global _reference_unavailable_until
-    if time.monotonic() < _reference_unavailable_until:
-        return fallback()
+    """Reference data (rarely changes): cached for CACHE_TTL_REFERENCE, with a fallback on failure.
+    While TMDb's circuit breaker is open the client refuses at once, so the fallback costs no wait."""
     try:
         return cached_call(namespace, _language_key(), ttl=settings.CACHE_TTL_REFERENCE, fetch=fetch).value
     except UpstreamError as exc:
         logger.warning("TMDb %s unavailable (%s); using the fallback", namespace, exc.default_code)
-        _reference_unavailable_until = time.monotonic() + REFERENCE_RETRY_AFTER
         return fallback()
 
 

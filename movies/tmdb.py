@@ -2,8 +2,11 @@
 The TMDb API v3 client: the only code in the project that speaks HTTP to TMDb.
 
 One pooled session per process; a timeout on every attempt; retries with exponential backoff and
-jitter on connection errors, 5xx and 429 (honouring Retry-After), bounded by a total time budget;
-a per-process cap on outbound requests. Callers get Python data or one of our exceptions
+jitter on connection errors, 5xx and 429 (honouring Retry-After), bounded by a total time budget and
+by the request's deadline (movie_backend.resilience), whichever ends first, so the calls of one answer
+share one budget; a per-process cap on outbound requests; the TMDb circuit breaker, which counts
+failed attempts (timeouts, connection errors, 5xx, 429) and, while open, refuses calls at once with
+503 `upstream_unavailable` and a Retry-After. Callers get Python data or one of our exceptions
 (movie_backend.exceptions), never a `requests` object. Credentials are never logged or echoed.
 """
 
@@ -22,6 +25,7 @@ from django.core.signals import setting_changed
 from requests.adapters import HTTPAdapter
 from rest_framework.exceptions import NotFound
 
+from movie_backend import resilience
 from movie_backend.exceptions import (
     UpstreamBadResponse,
     UpstreamError,
@@ -37,6 +41,10 @@ DEFAULT_RETRY_AFTER = 30  # seconds we ask our clients to wait when TMDb gives n
 MISCONFIGURED_RETRY_AFTER = 300
 TIME_WINDOWS = ("day", "week")
 DETAIL_APPENDS = "credits,videos"
+MIN_ATTEMPT_TIME = 0.05  # seconds; with less left before the deadline no attempt is made
+# A timeout of an attempt shorter than this (cut short by the deadline) says little about TMDb's
+# health, so it does not count against the breaker.
+BREAKER_MIN_TIMEOUT = 1.0
 
 
 class MovieNotFound(NotFound):
@@ -179,16 +187,30 @@ class TMDbClient:
     # --- transport ------------------------------------------------------------------------------
 
     def get(self, path: str, params: dict[str, Any] | None = None, *, not_found=UpstreamNotFound) -> dict:
-        """GET `path` (relative to the base URL) and return its JSON object, retrying what is worth it."""
+        """GET `path` (relative to the base URL) and return its JSON object, retrying what is worth it,
+        within the retry budget and the request's deadline."""
         if not self.configured:
             raise UpstreamMisconfigured("No TMDb credentials are configured.")
         query = {"language": self.language, **(params or {})}
         if self._api_key and not self._read_token:
             query["api_key"] = self._api_key
         deadline = time.monotonic() + self.retry_budget
-        attempt = 0
+        request_deadline = resilience.deadline()
+        if request_deadline is not None:
+            deadline = min(deadline, request_deadline)
+        breaker = resilience.tmdb_breaker
+        attempt, failure = 0, None
         while True:
             attempt += 1
+            if deadline - time.monotonic() < MIN_ATTEMPT_TIME:
+                logger.warning("TMDb %s not attempted: the request's time is up", path)
+                raise failure or UpstreamTimeout()
+            self._limiter.acquire(deadline)
+            if not breaker.allow():
+                raise failure or UpstreamUnavailable(
+                    "The movie data provider is failing; we are not asking it for a little while.",
+                    retry_after=breaker.retry_after(),
+                )
             try:
                 return self._attempt(path, query, deadline, not_found)
             except _Retryable as retryable:
@@ -200,29 +222,37 @@ class TMDbClient:
             delay = self.backoff_base * (2 ** (attempt - 1)) * random.uniform(0.5, 1.5)
             if retry_after is not None:
                 delay = max(delay, retry_after)
-            if time.monotonic() + delay >= deadline:
+            if time.monotonic() + delay + MIN_ATTEMPT_TIME >= deadline:
                 raise failure
             logger.info("TMDb %s failed (%s); retry %d in %.2fs", path, failure.default_code, attempt, delay)
             time.sleep(delay)
 
     def _attempt(self, path: str, query: dict, deadline: float, not_found) -> dict:
-        """One HTTP attempt: the body, or _Retryable, or our final exception for answers a retry cannot change."""
-        self._limiter.acquire(deadline)
-        remaining = max(0.1, deadline - time.monotonic())
+        """One HTTP attempt (connect and read each bounded by what is left of the budget): the body, or
+        _Retryable, or our final exception for answers a retry cannot change. Tells the breaker."""
+        breaker = resilience.tmdb_breaker
+        timeout = min(self.timeout, max(MIN_ATTEMPT_TIME, deadline - time.monotonic()))
         started = time.monotonic()
         try:
-            response = self._session.get(
-                self.base_url + path, params=query, timeout=min(self.timeout, remaining), allow_redirects=False
-            )
+            response = self._session.get(self.base_url + path, params=query, timeout=timeout, allow_redirects=False)
         except requests.Timeout:
             logger.warning("TMDb %s timed out after %.2fs", path, time.monotonic() - started)
+            if timeout >= min(self.timeout, BREAKER_MIN_TIMEOUT):
+                breaker.record_failure()
+            else:
+                breaker.release_probe()
             raise _Retryable(UpstreamTimeout()) from None
         except requests.RequestException as exc:
             # Only the class name: requests' messages contain the URL, and the URL may contain the key.
             logger.warning("TMDb %s connection failed: %s", path, type(exc).__name__)
+            breaker.record_failure()
             raise _Retryable(UpstreamUnavailable(retry_after=DEFAULT_RETRY_AFTER)) from None
 
         status = response.status_code
+        if status == 429 or status >= 500:
+            breaker.record_failure()
+        else:
+            breaker.record_success()  # TMDb answered, even if the answer is an error of ours
         logger.debug("TMDb %s -> %s in %.3fs", path, status, time.monotonic() - started)
         if status == 200:
             try:

@@ -8,18 +8,19 @@ from django.core.cache import caches
 from rest_framework.test import APIClient
 
 from movie_backend import cache as api_cache
-from movies import services
+from movie_backend import resilience
 from tests.fakes import FakeTMDb
 
 
 @pytest.fixture(autouse=True)
 def _fresh_caches(settings):
-    """Every test starts with empty caches and a closed cache circuit breaker."""
+    """Every test starts with empty caches and closed circuit breakers."""
     for alias in settings.CACHES:
         caches[alias].clear()
     api_cache.backend.reset()
-    services._reference_unavailable_until = 0.0
+    resilience.reset_breakers()
     yield
+    api_cache.wait_for_background_refreshes(timeout=10)
     for alias in settings.CACHES:
         caches[alias].clear()
 
