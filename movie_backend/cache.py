@@ -52,6 +52,8 @@ logger = logging.getLogger(__name__)
 HIT, MISS, STALE = "HIT", "MISS", "STALE"
 KEY_SCHEMA_VERSION = "v1"
 _POLL_INTERVAL = 0.05
+# Waiters give the lock holder this long past its deadline to store what it fetched by then.
+_HOLDER_GRACE = 0.5
 _FAILURE_MEMORY = 2  # seconds waiters may reuse the failure of the fetch they waited for
 DEGRADED_TTL = 60
 
@@ -114,7 +116,10 @@ class _LocalStore:
     quiet = call
 
     def reset(self) -> None:
+        """Forget every entry (locmem stores are shared by name, so clear before dropping ours)."""
         with self._lock:
+            if self._cache is not None:
+                self._cache.clear()
             self._cache = None
 
 
@@ -323,8 +328,8 @@ def _wait_for_other_fetch(store, key: str, lock_key: str, ttl: int, fetch: Calla
     then 504. Never a second fetch while the holder may still answer."""
     lock = store.call("get", lock_key)
     own_end = time.monotonic() + resilience.time_left(settings.REQUEST_DEADLINE)
-    holder_end = time.monotonic() + (lock["until"] - time.time()) + _POLL_INTERVAL if isinstance(lock, dict) else own_end
-    end = min(own_end, holder_end)
+    holder_end = time.monotonic() + lock["until"] - time.time() if isinstance(lock, dict) else own_end
+    end = min(own_end, holder_end) + _HOLDER_GRACE
     while time.monotonic() < end:
         time.sleep(_POLL_INTERVAL)
         entry = store.call("get", key)

@@ -172,7 +172,7 @@ CACHE_LOCAL_ENTRIES = config("CACHE_LOCAL_ENTRIES", default=500, cast=int)
 # Keep it well under gunicorn's timeout (gunicorn.conf.py).
 REQUEST_DEADLINE = config("REQUEST_DEADLINE", default=8.0, cast=float)
 TMDB_BREAKER_FAILURES = config("TMDB_BREAKER_FAILURES", default=5, cast=int)  # consecutive, to open
-REDIS_BREAKER_FAILURES = config("REDIS_BREAKER_FAILURES", default=2, cast=int)
+REDIS_BREAKER_FAILURES = config("REDIS_BREAKER_FAILURES", default=1, cast=int)
 BREAKER_OPEN_MIN = config("BREAKER_OPEN_MIN", default=1.0, cast=float)  # seconds open, doubled per failed probe
 BREAKER_OPEN_MAX = config("BREAKER_OPEN_MAX", default=30.0, cast=float)
 

@@ -7,9 +7,10 @@ import time
 import pytest
 import time_machine
 from django.db import connections
-from django.test import Client, override_settings
+from django.test import Client
 
 from movie_backend import cache as api_cache
+from movie_backend import resilience
 from movie_backend.cache import HIT, MISS, STALE, cached_call, invalidate_namespace
 from movie_backend.exceptions import UpstreamTimeout, UpstreamUnavailable
 from tests.fakes import list_body, movie_item
@@ -212,51 +213,70 @@ def test_twenty_concurrent_cold_requests_make_one_upstream_call(tmdb):
     assert all(status == 200 for status, _, _ in results)
 
 
-# --- Redis outage -----------------------------------------------------------------------------------
-
-DEAD_REDIS = "redis://127.0.0.1:1/0"  # nothing listens on port 1: connections are refused at once
+# --- deadlines and stale first (Redis outages: tests/core/test_resilience.py) -------------------------
 
 
-@pytest.fixture
-def redis_down(settings):
-    options = {"SOCKET_CONNECT_TIMEOUT": 0.5, "SOCKET_TIMEOUT": 0.5,
-               "SERIALIZER": "django_redis.serializers.json.JSONSerializer"}
-    broken = {
-        "default": {"BACKEND": "django_redis.cache.RedisCache", "LOCATION": DEAD_REDIS,
-                    "OPTIONS": {**options, "IGNORE_EXCEPTIONS": True}},
-        "api": {"BACKEND": "django_redis.cache.RedisCache", "LOCATION": DEAD_REDIS,
-                "OPTIONS": {**options, "IGNORE_EXCEPTIONS": False}},
-    }
-    # Restored before the autouse cache fixture tears down (it clears every cache).
-    with override_settings(CACHES=broken):
-        yield
-    api_cache.backend.reset()
+def test_waiters_give_up_at_the_holders_deadline_without_a_second_fetch(settings):
+    settings.REQUEST_DEADLINE = 0.5
+    stuck = Counter("late", delay=2.0)  # a fetch that overruns its deadline (nothing bounds a sleep)
+    started = time.monotonic()
+
+    def call():
+        try:
+            return cached_call("unit", {}, ttl=60, fetch=stuck).status, time.monotonic() - started
+        except UpstreamTimeout:
+            return "504", time.monotonic() - started
+
+    results, errors = _in_threads(4, call)
+
+    assert (errors, stuck.calls) == ([], 1)
+    assert sorted(status for status, _ in results) == ["504", "504", "504", MISS]
+    # each waiter left at the holder's deadline plus the grace, long before the fetch ended (2 s)
+    assert all(elapsed < 0.5 + api_cache._HOLDER_GRACE + 0.3 for status, elapsed in results if status == "504")
 
 
-@pytest.mark.django_db
-def test_redis_down_degrades_to_uncached_answers_with_a_warning(api_client, tmdb, redis_down, caplog):
-    tmdb.add_list("/trending/movie/day", [movie_item(1)])
+def test_stale_first_answers_at_once_and_refreshes_once_in_the_background():
+    cached_call("unit", {}, ttl=60, fetch=Counter("old"))
+    resilience.tmdb_breaker.record_failure()  # TMDb failed recently
+    refresh = Counter("new", delay=0.5)
 
-    first = api_client.get("/api/movies/trending/")
-    second = api_client.get("/api/movies/trending/")
+    with later(61):
+        started = time.monotonic()
+        results, errors = _in_threads(5, lambda: cached_call("unit", {}, ttl=60, fetch=refresh))
+        answered_in = time.monotonic() - started
+        assert api_cache.wait_for_background_refreshes(timeout=5)
+        after = cached_call("unit", {}, ttl=60, fetch=refresh)
 
-    assert (first.status_code, second.status_code) == (200, 200)
-    assert (first["X-Cache"], second["X-Cache"]) == ("MISS", "MISS")
-    assert first.json()["results"][0]["id"] == 1
-    assert len(tmdb.upstream_calls("/trending/")) == 2
-    assert "Cache backend unavailable" in caplog.text
+    assert errors == []
+    assert [(r.status, r.value) for r in results] == [(STALE, "old")] * 5
+    assert answered_in < 0.5  # nobody waited for the refresh
+    assert refresh.calls == 1
+    assert after == api_cache.Cached("new", HIT)
 
 
-def test_redis_down_cached_call_skips_the_cache_after_the_first_error(redis_down, monkeypatch):
-    attempts = []
-    real_call = api_cache._Backend.call
+def test_stale_first_does_not_refresh_while_the_tmdb_breaker_refuses_calls(settings):
+    settings.TMDB_BREAKER_FAILURES = 1
+    cached_call("unit", {}, ttl=60, fetch=Counter("old"))
+    resilience.tmdb_breaker.record_failure()
+    refresh = Counter("new")
 
-    def counting_call(self, operation, *args, **kwargs):
-        attempts.append(operation)
-        return real_call(self, operation, *args, **kwargs)
+    with later(61):
+        stale = cached_call("unit", {}, ttl=60, fetch=refresh)
+        api_cache.wait_for_background_refreshes(timeout=5)
 
-    monkeypatch.setattr(api_cache._Backend, "call", counting_call)
-    values = [cached_call("unit", {}, ttl=60, fetch=Counter(n)).value for n in range(3)]
+    assert (stale, refresh.calls) == (api_cache.Cached("old", STALE), 0)
 
-    assert values == [0, 1, 2]
-    assert attempts == ["get"]  # one failed round trip, then the breaker keeps us off Redis
+
+def test_a_failed_background_refresh_keeps_the_stale_copy():
+    cached_call("unit", {}, ttl=60, fetch=Counter("old"))
+    resilience.tmdb_breaker.record_failure()
+    failing = Counter(error=UpstreamUnavailable())
+
+    with later(61):
+        first = cached_call("unit", {}, ttl=60, fetch=failing)
+        assert api_cache.wait_for_background_refreshes(timeout=5)
+        second = cached_call("unit", {}, ttl=60, fetch=failing)
+        assert api_cache.wait_for_background_refreshes(timeout=5)
+
+    assert (first, second) == (api_cache.Cached("old", STALE), api_cache.Cached("old", STALE))
+    assert failing.calls == 2  # one refresh per request that found no refresh in flight
