@@ -28,8 +28,7 @@ seed: migrate
 run: seed
 	$(PY) manage.py collectstatic --noinput --verbosity 0
 	@echo "Serving on http://$(HOST):$(PORT)/  (Swagger UI: http://$(HOST):$(PORT)/api/docs/)"
-	$(VENV)/bin/gunicorn movie_backend.wsgi:application --bind $(HOST):$(PORT) --workers 2 --threads 4 \
-		--graceful-timeout 10  # no gunicorn access log: the app logs each request (with its id) already
+	$(VENV)/bin/gunicorn movie_backend.wsgi:application -c gunicorn.conf.py --bind $(HOST):$(PORT)  # workers, threads, timeouts: gunicorn.conf.py
 
 test: $(VENV)/.installed .env
 	$(PY) -m pytest $(PYTEST_ARGS)

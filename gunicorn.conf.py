@@ -1,0 +1,34 @@
+"""
+gunicorn settings for the API (`make run` and docs/deployment.md §4 use this file; command-line flags
+override it). Each value can be set from the environment, as below.
+
+Why gthread, and what caps a request: requests spend their time waiting on TMDb, Redis or PostgreSQL,
+so threads are cheap concurrency, and a worker with free threads keeps answering `/healthz` while
+others wait. gunicorn's `timeout` does NOT cap a request under gthread (it only restarts a worker
+whose main loop stops, a wedged process); the app does: one REQUEST_DEADLINE (8 s) per request for
+every TMDb call and wait, 100 ms Redis timeouts behind a breaker, and the database timeouts. `timeout`
+stays well above REQUEST_DEADLINE as a watchdog. Slow clients are a proxy's job: run nginx (or any
+buffering proxy) in front, so a worker thread only ever sees whole requests and hands off whole
+responses (see deploy/ and docs/deployment.md).
+"""
+
+import os
+
+bind = os.environ.get("GUNICORN_BIND", "127.0.0.1:8000")
+worker_class = "gthread"
+workers = int(os.environ.get("WEB_CONCURRENCY", "2"))  # (2 x cores) + 1 in production
+threads = int(os.environ.get("GUNICORN_THREADS", "8"))
+# A worker accepts no more connections than it has threads: when all its threads are busy (say, all
+# waiting out a TMDb hang), new connections go to a worker with a free thread instead of queueing.
+worker_connections = threads
+keepalive = 0  # the proxy in front opens a connection per request; none lingers holding a slot
+
+timeout = int(os.environ.get("GUNICORN_TIMEOUT", "30"))  # watchdog for a wedged worker, not a request cap
+graceful_timeout = int(os.environ.get("GUNICORN_GRACEFUL_TIMEOUT", "10"))  # > REQUEST_DEADLINE: in-flight requests finish
+max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS", "2000"))
+max_requests_jitter = int(os.environ.get("GUNICORN_MAX_REQUESTS_JITTER", "200"))
+
+# No access log: gunicorn's line holds the query string; the app logs each request (with its id).
+accesslog = None
+errorlog = "-"
+loglevel = os.environ.get("GUNICORN_LOG_LEVEL", "info")
