@@ -140,3 +140,29 @@ def test_expired_answer_is_served_stale_at_once_while_tmdb_fails_then_refreshed_
     assert max(elapsed for _, elapsed in results) < 0.5  # nobody waited for TMDb
     assert len(tmdb.upstream_calls("/trending/")) == 2  # the first fill and ONE background refresh
     assert (after["X-Cache"], after.json()["results"][0]["id"]) == ("HIT", 2)
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.slow
+def test_tmdb_hung_personal_recommendations_answer_from_local_signals_within_the_deadline(live_tmdb):
+    from tests.builders import make_movie, make_user
+    from tests.users.conftest import bearer_client
+    from users.models import Favorite
+
+    alice, bob = make_user("alice"), make_user("bob")
+    seeds = [make_movie(id=n, title=f"Seed {n}", genres=(18,)) for n in (348, 949, 603)]
+    liked_by_fans = make_movie(id=7, title="Liked by fans", genres=(18,))
+    for movie in seeds:
+        Favorite.objects.create(user=alice, movie=movie)
+    Favorite.objects.create(user=bob, movie=seeds[0])
+    Favorite.objects.create(user=bob, movie=liked_by_fans)
+    live_tmdb.inject_fault(delay=3.0, count=None)
+
+    started = time.monotonic()
+    response = bearer_client(alice).get("/api/users/recommendations/")
+    elapsed = time.monotonic() - started
+
+    assert (response.status_code, response["X-Cache"]) == (200, "MISS")
+    assert response.json()["results"][0]["id"] == 7  # co-favorites still count
+    assert elapsed < 1.0 + 0.5
+    assert live_tmdb.request_count("/3/movie/") == 1  # the first seed's list; no time for the others
