@@ -11,7 +11,8 @@ The one caching helper of the API.
   deadline; the others get the previous copy at once when there is one, else wait for the holder's
   answer at most until the holder's deadline and then fail with 504 (never a second fetch);
 - stale first: when TMDb is failing or slow (its breaker has seen failures), an expired copy is served
-  at once (STALE) and refreshed by one background thread, under the same lock;
+  at once (STALE) and refreshed by one background thread, under the same lock; otherwise the refresh
+  of an expired copy gets CACHE_STALE_WAIT seconds, and the copy is served if that is not enough;
 - stale on error: when the fetch raises an UpstreamError and a previous copy exists it is served as
   STALE instead of the error;
 - Redis trouble: every cache operation goes through the Redis circuit breaker; a failure (timeouts are
@@ -175,10 +176,12 @@ def make_key(namespace: str, params: dict[str, Any], *, versioned: bool = False)
     return _make_key(backend, namespace, params, versioned)
 
 
-def _store(store, key: str, value: Any, ttl: int) -> None:
+def _store(store, key: str, value: Any, ttl: int, *, partial: bool = False) -> None:
     # A little jitter so keys filled together (cache warming) do not all expire together.
     fresh_for = ttl * random.uniform(0.9, 1.0)
     entry = {"value": value, "fresh_until": time.time() + fresh_for}
+    if partial:
+        entry["partial"] = True
     timeout = int(ttl + settings.CACHE_STALE_GRACE)
     try:
         store.call("set", key, entry, timeout)
@@ -241,7 +244,11 @@ def _release(store, lock_key: str, lock: dict) -> None:
 
 def _fetch_if_lock_won(store, key: str, lock_key: str, ttl: int, fetch: Callable[[], Any], *,
                        previous: dict | None) -> Cached | None:
-    """Fetch and store if we win the key's lock (held for our deadline); None if another caller holds it."""
+    """Fetch and store if we win the key's lock (held for our deadline); None if another caller holds it.
+
+    With a previous copy at hand the fetch gets CACHE_STALE_WAIT seconds at most: if it fails, or only
+    a partial (Degraded) answer fits in that time, the previous copy is served (STALE) and a partial
+    answer is replaced by one background refresh with a whole deadline."""
     lock, lock_timeout = _lock_value(resilience.time_left(settings.REQUEST_DEADLINE))
     if not store.call("add", lock_key, lock, lock_timeout):
         return None
@@ -250,9 +257,17 @@ def _fetch_if_lock_won(store, key: str, lock_key: str, ttl: int, fetch: Callable
         current = store.quiet("get", key)
         if current is not None and current["fresh_until"] > time.time():
             return Cached(current["value"], HIT)
-        return _fetch_and_store(store, key, ttl, fetch, previous=current or previous)
+        previous = current or previous
+        if previous is None:
+            return _fetch_and_store(store, key, ttl, fetch, previous=None)
+        with resilience.deadline_scope(settings.CACHE_STALE_WAIT):
+            result = _fetch_and_store(store, key, ttl, fetch, previous=previous, partial_ok=False)
     finally:
         _release(store, lock_key, lock)
+    if result is None:
+        _refresh_in_background(store, key, lock_key, ttl, fetch, previous=previous)
+        return Cached(previous["value"], STALE)
+    return result
 
 
 def _refresh_in_background(store, key: str, lock_key: str, ttl: int, fetch: Callable[[], Any], *,
@@ -299,7 +314,10 @@ def wait_for_background_refreshes(timeout: float) -> bool:
     return not any(thread.is_alive() for thread in running)
 
 
-def _fetch_and_store(store, key: str, ttl: int, fetch: Callable[[], Any], *, previous: dict | None) -> Cached:
+def _fetch_and_store(store, key: str, ttl: int, fetch: Callable[[], Any], *, previous: dict | None,
+                     partial_ok: bool = True) -> Cached | None:
+    """Fetch, store and return the answer; STALE `previous` on an upstream failure; None for a
+    Degraded answer when `partial_ok` is false and `previous` is whole (the caller serves it instead)."""
     try:
         value = fetch()
     except APIException as exc:
@@ -310,9 +328,12 @@ def _fetch_and_store(store, key: str, ttl: int, fetch: Callable[[], Any], *, pre
             failure = {"code": exc.default_code, "detail": str(exc.detail), "retry_after": getattr(exc, "retry_after", None)}
             store.quiet("set", f"{key}:failed", failure, _FAILURE_MEMORY)
         raise
-    if isinstance(value, Degraded):
+    partial = isinstance(value, Degraded)
+    if partial:
+        if not partial_ok and previous is not None and not previous.get("partial"):
+            return None  # a whole previous copy beats a partial new one
         value, ttl = value.value, min(ttl, DEGRADED_TTL)
-    _store(store, key, value, ttl)
+    _store(store, key, value, ttl, partial=partial)
     return Cached(value, MISS)
 
 

@@ -164,6 +164,9 @@ CACHE_TTL_RECOMMENDATIONS = config("CACHE_TTL_RECOMMENDATIONS", default=1800, ca
 CACHE_TTL_REFERENCE = config("CACHE_TTL_REFERENCE", default=259200, cast=int)  # genres, image config
 # How long after its TTL a copy is kept to be served (X-Cache: STALE) while TMDb is failing.
 CACHE_STALE_GRACE = config("CACHE_STALE_GRACE", default=86400, cast=int)
+# Seconds the refresh of an expired answer may take before the expired copy is served instead (X-Cache:
+# STALE) and the refresh finishes in the background.
+CACHE_STALE_WAIT = config("CACHE_STALE_WAIT", default=1.0, cast=float)
 # Hot answers kept in each process while Redis is unreachable (an LRU of this many entries).
 CACHE_LOCAL_ENTRIES = config("CACHE_LOCAL_ENTRIES", default=500, cast=int)
 

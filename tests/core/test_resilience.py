@@ -210,7 +210,7 @@ def test_hung_redis_costs_one_request_one_timeout_then_nothing(api_client, tmdb,
 
     assert (first.status_code, first["X-Cache"]) == (200, MISS)
     assert contacts[0] == 1 and contacts[1] > 0  # the one command that timed out
-    assert first_time < 0.1 + 0.4  # one 100 ms socket timeout (plus a loaded machine's slack)
+    assert first_time < 0.1 + 0.9  # one 100 ms socket timeout (plus a loaded machine's slack)
     assert [(r.status_code, r["X-Cache"]) for r, _ in later] == [(200, HIT)] * 5
     assert (hung_redis.connections, hung_redis.received) == contacts  # breaker open: Redis left alone
     assert max(t for _, t in later) < 0.1  # and no timeout paid any more
@@ -244,7 +244,7 @@ def test_rate_limits_fail_open_while_redis_is_hung(hung_redis, rf):
 
     assert results == [True] * 20
     assert hung_redis.connections == 1
-    assert elapsed < 0.1 + 0.4
+    assert elapsed < 0.1 + 0.9
 
 
 def test_redis_recovers_without_a_restart(dead_redis, clock, monkeypatch):

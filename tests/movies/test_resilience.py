@@ -166,3 +166,44 @@ def test_tmdb_hung_personal_recommendations_answer_from_local_signals_within_the
     assert response.json()["results"][0]["id"] == 7  # co-favorites still count
     assert elapsed < 1.0 + 0.5
     assert live_tmdb.request_count("/3/movie/") == 1  # the first seed's list; no time for the others
+
+
+def after_ttl(settings):
+    return time_machine.travel(
+        dt.datetime.now(tz=dt.UTC) + dt.timedelta(seconds=settings.CACHE_TTL_RECOMMENDATIONS + 1))
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.slow
+def test_tmdb_newly_hung_an_expired_copy_is_served_within_the_stale_wait(live_tmdb, settings):
+    settings.REQUEST_DEADLINE = 5.0
+    first, _ = timed("/api/movies/recommended/")
+    live_tmdb.reset_requests()
+    live_tmdb.inject_fault(delay=10.0, count=None)
+
+    with after_ttl(settings):
+        response, elapsed = timed("/api/movies/recommended/")
+
+    assert resilience.tmdb_breaker.state == resilience.CLOSED  # nothing told us TMDb was down before
+    assert (response.status_code, response["X-Cache"]) == (200, "STALE")
+    assert response.json() == first.json()
+    assert elapsed < settings.CACHE_STALE_WAIT + 0.5
+    assert list_calls(live_tmdb) == 1
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.slow
+def test_slow_refresh_of_a_multi_call_answer_serves_the_copy_and_finishes_in_the_background(live_tmdb, settings):
+    settings.REQUEST_DEADLINE = 5.0
+    first, _ = timed("/api/movies/recommended/")
+    live_tmdb.reset_requests()
+    live_tmdb.inject_fault(delay=0.4, count=None)  # 6 lists: 2.4 s, more than CACHE_STALE_WAIT (1 s)
+
+    with after_ttl(settings):
+        response, elapsed = timed("/api/movies/recommended/")
+        assert api_cache.wait_for_background_refreshes(timeout=10)
+        after, _ = timed("/api/movies/recommended/")
+
+    assert (response.status_code, response["X-Cache"], elapsed < settings.CACHE_STALE_WAIT + 0.5) == (200, "STALE", True)
+    assert (after["X-Cache"], after.json()) == ("HIT", first.json())  # the whole list again, not a part
+    assert list_calls(live_tmdb) >= 2 + 6  # the cut-short refresh, then all six lists in the background
