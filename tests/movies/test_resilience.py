@@ -145,8 +145,10 @@ def test_expired_answer_is_served_stale_at_once_while_tmdb_fails_then_refreshed_
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.slow
 def test_tmdb_hung_personal_recommendations_answer_from_local_signals_within_the_deadline(live_tmdb):
+    from rest_framework.test import APIClient
+    from rest_framework_simplejwt.tokens import RefreshToken
+
     from tests.builders import make_movie, make_user
-    from tests.users.conftest import bearer_client
     from users.models import Favorite
 
     alice, bob = make_user("alice"), make_user("bob")
@@ -159,7 +161,9 @@ def test_tmdb_hung_personal_recommendations_answer_from_local_signals_within_the
     live_tmdb.inject_fault(delay=3.0, count=None)
 
     started = time.monotonic()
-    response = bearer_client(alice).get("/api/users/recommendations/")
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {RefreshToken.for_user(alice).access_token}")
+    response = client.get("/api/users/recommendations/")
     elapsed = time.monotonic() - started
 
     assert (response.status_code, response["X-Cache"]) == (200, "MISS")
