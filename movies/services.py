@@ -135,6 +135,18 @@ def genre_validate(genre_id: int) -> None:
         raise ValidationError({"genre": [f"Unknown genre id {genre_id}."]})
 
 
+def genres_unknown(*, genre_ids: Iterable[int]) -> list[int]:
+    """The ids among `genre_ids` that are no movie genre of the list the API serves (loading it from
+    TMDb when needed). The known ones are then in the Genre table, so profiles can reference them."""
+    names = genre_names()
+    wanted = list(dict.fromkeys(genre_ids))
+    known = [genre_id for genre_id in wanted if genre_id in names]
+    if known and Genre.objects.filter(id__in=known).count() < len(known):
+        # The list came from the cache, filled before this database had its rows (or by another one).
+        genres_upsert({"id": genre_id, "name": names[genre_id]} for genre_id in known)
+    return [genre_id for genre_id in wanted if genre_id not in names]
+
+
 # --- catalogue writes ---------------------------------------------------------------------------------
 
 

@@ -10,7 +10,7 @@ from rest_framework import exceptions, serializers
 from rest_framework_simplejwt.serializers import TokenObtainPairSerializer
 
 from movie_backend.pagination import PageQuerySerializer, page_serializer
-from movies.models import Genre
+from movies import services as movie_services
 from movies.serializers import MovieSummarySerializer
 from users import recommender, services
 from users.models import User
@@ -118,8 +118,7 @@ class MeUpdateSerializer(serializers.Serializer):
 
     def validate_preferred_genres(self, value: list[int]) -> list[int]:
         wanted = list(dict.fromkeys(value))
-        known = set(Genre.objects.filter(id__in=wanted).values_list("id", flat=True))
-        unknown = [genre_id for genre_id in wanted if genre_id not in known]
+        unknown = movie_services.genres_unknown(genre_ids=wanted)
         if unknown:
             raise serializers.ValidationError([f"Unknown genre id {genre_id}." for genre_id in unknown])
         return wanted
