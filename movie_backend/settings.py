@@ -244,6 +244,8 @@ SPECTACULAR_SETTINGS = {
 }
 
 CORS_ALLOWED_ORIGINS = config("CORS_ALLOWED_ORIGINS", default="", cast=Csv())
+# Response headers a browser lets the frontend's JavaScript read (besides the CORS-safelisted ones).
+CORS_EXPOSE_HEADERS = ["Retry-After", "X-Request-ID", "X-Cache", "ETag"]
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
