@@ -92,9 +92,12 @@ TEMPLATES = [
 WSGI_APPLICATION = "movie_backend.wsgi.application"
 
 # --- Database: DATABASE_URL (PostgreSQL in production), else a local SQLite file -------------------
+DATABASE_URL = config("DATABASE_URL", default="")
+# The embedded default: no DATABASE_URL, so SQLite beside manage.py; what a developer runs locally.
+EMBEDDED_DEFAULT = not DATABASE_URL
 DATABASES = {
     "default": dj_database_url.parse(
-        config("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}"),
+        DATABASE_URL or f"sqlite:///{BASE_DIR / 'db.sqlite3'}",
         conn_max_age=config("DB_CONN_MAX_AGE", default=60, cast=int),
         conn_health_checks=True,
     )
@@ -243,7 +246,15 @@ SPECTACULAR_SETTINGS = {
     "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums", "movie_backend.schema.add_links"],
 }
 
-CORS_ALLOWED_ORIGINS = config("CORS_ALLOWED_ORIGINS", default="", cast=Csv())
+# The usual frontend dev-server origins (Vite, create-react-app/Next.js), allowed without configuration
+# on the embedded default (no DATABASE_URL: a developer's machine). A deployment lists its origins.
+LOCAL_DEV_ORIGINS = [
+    "http://localhost:5173", "http://127.0.0.1:5173", "http://localhost:3000", "http://127.0.0.1:3000",
+]
+# Setting CORS_ALLOWED_ORIGINS replaces this default (list the dev origins too if you still want them).
+CORS_ALLOWED_ORIGINS = config(
+    "CORS_ALLOWED_ORIGINS", default=",".join(LOCAL_DEV_ORIGINS) if EMBEDDED_DEFAULT else "", cast=Csv(),
+)
 # Response headers a browser lets the frontend's JavaScript read (besides the CORS-safelisted ones).
 CORS_EXPOSE_HEADERS = ["Retry-After", "X-Request-ID", "X-Cache", "ETag"]
 
