@@ -2,7 +2,11 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
+from movie_backend.ops import IndexView
+
 urlpatterns = [
+    path("", IndexView.as_view(schema=None), name="index"),  # the same as /api/, documented once
+    path("api/", IndexView.as_view(), name="api-index"),
     path("api/movies/", include("movies.urls")),
     path("api/", include("users.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
