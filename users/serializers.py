@@ -4,10 +4,12 @@ so anything else in a body (is_staff, id, user, ...) is ignored: no mass assignm
 """
 
 from django.contrib.auth import authenticate, password_validation
+from django.contrib.auth.models import update_last_login
 from django.contrib.auth.validators import UnicodeUsernameValidator
 from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import exceptions, serializers
 from rest_framework_simplejwt.serializers import TokenObtainPairSerializer
+from rest_framework_simplejwt.settings import api_settings as jwt_settings
 
 from movie_backend.pagination import PageQuerySerializer, page_serializer
 from movies import services as movie_services
@@ -78,6 +80,8 @@ class LoginSerializer(TokenObtainPairSerializer):
         self.user = authenticate(request=self.context.get("request"), username=username, password=attrs["password"])
         if self.user is None or not self.user.is_active:
             raise exceptions.AuthenticationFailed(self.error_messages["no_active_account"], "no_active_account")
+        if jwt_settings.UPDATE_LAST_LOGIN:  # what simplejwt's own login does; the admin shows it
+            update_last_login(None, self.user)
         return services.tokens_for_user(user=self.user)
 
 
