@@ -25,11 +25,12 @@ migrate: $(VENV)/.installed .env
 seed: migrate
 	$(PY) manage.py seed_demo
 
+# `exec`: gunicorn replaces the recipe's shell, so the SIGTERM make forwards to its child when it is
+# killed reaches gunicorn (otherwise the shell dies and gunicorn keeps serving). Settings: gunicorn.conf.py.
 run: seed
 	$(PY) manage.py collectstatic --noinput --verbosity 0
 	@echo "Serving on http://$(HOST):$(PORT)/  (Swagger UI: http://$(HOST):$(PORT)/api/docs/)"
-	$(VENV)/bin/gunicorn movie_backend.wsgi:application --bind $(HOST):$(PORT) --workers 2 --threads 4 \
-		--graceful-timeout 10  # no gunicorn access log: the app logs each request (with its id) already
+	exec $(VENV)/bin/gunicorn movie_backend.wsgi:application -c gunicorn.conf.py --bind $(HOST):$(PORT)
 
 test: $(VENV)/.installed .env
 	$(PY) -m pytest $(PYTEST_ARGS)

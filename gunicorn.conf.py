@@ -1,0 +1,21 @@
+"""
+Gunicorn settings shared by `make run`, the contract run and the systemd unit (deploy/); the command
+line overrides any of them. Gunicorn reads ./gunicorn.conf.py by default, so run it from here.
+"""
+
+import os
+from pathlib import Path
+
+# Every module-level name that is a gunicorn setting is read as one (`config` too): keep helpers private.
+bind = os.environ.get("GUNICORN_BIND", "127.0.0.1:8000")
+workers = int(os.environ.get("GUNICORN_WORKERS", "2"))
+threads = int(os.environ.get("GUNICORN_THREADS", "4"))
+graceful_timeout = 10
+accesslog = None  # the app logs one line per request, with its request id
+
+# Gunicorn 27's control socket defaults to ~/.gunicorn/gunicorn.ctl, one path per user: a second
+# gunicorn on the host would take it over from the first. Each master gets its own under var/run/
+# unless the command line names one (the systemd unit puts it in its RuntimeDirectory).
+_RUN_DIR = Path(__file__).resolve().parent / "var" / "run"
+_RUN_DIR.mkdir(parents=True, exist_ok=True)
+control_socket = str(_RUN_DIR / f"gunicorn-{os.getpid()}.ctl")
