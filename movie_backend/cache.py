@@ -34,6 +34,7 @@ from django.core.cache import caches
 from rest_framework.exceptions import APIException, NotFound
 
 from movie_backend import exceptions as api_errors
+from movie_backend import metrics
 
 logger = logging.getLogger(__name__)
 
@@ -158,6 +159,7 @@ def _store(key: str, value: Any, ttl: int) -> None:
     backend.call("set", key, entry, int(ttl + settings.CACHE_STALE_GRACE))
 
 
+@metrics.counts_cache_results
 def cached_call(
     namespace: str,
     params: dict[str, Any],

@@ -294,6 +294,9 @@ SESSION_COOKIE_SECURE = config("SESSION_COOKIE_SECURE", default=False, cast=bool
 CSRF_COOKIE_SECURE = config("CSRF_COOKIE_SECURE", default=False, cast=bool)
 X_FRAME_OPTIONS = "DENY"
 
+# Bearer token Prometheus sends to scrape /metrics; empty: /metrics answers 404 (see movie_backend/metrics.py).
+METRICS_TOKEN = _read_secret("METRICS_TOKEN")
+
 LOG_LEVEL = config("LOG_LEVEL", default="INFO")
 LOG_FORMAT = config("LOG_FORMAT", default="plain")  # "plain" or "json" (one object per line)
 if LOG_FORMAT not in ("plain", "json"):

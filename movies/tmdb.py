@@ -22,6 +22,7 @@ from django.core.signals import setting_changed
 from requests.adapters import HTTPAdapter
 from rest_framework.exceptions import NotFound
 
+from movie_backend import metrics
 from movie_backend.exceptions import (
     UpstreamBadResponse,
     UpstreamError,
@@ -215,14 +216,17 @@ class TMDbClient:
                 self.base_url + path, params=query, timeout=min(self.timeout, remaining), allow_redirects=False
             )
         except requests.Timeout:
+            metrics.tmdb_call(path, "timeout", time.monotonic() - started)
             logger.warning("TMDb %s timed out after %.2fs", path, time.monotonic() - started)
             raise _Retryable(UpstreamTimeout()) from None
         except requests.RequestException as exc:
+            metrics.tmdb_call(path, "connection_error", time.monotonic() - started)
             # Only the class name: requests' messages contain the URL, and the URL may contain the key.
             logger.warning("TMDb %s connection failed: %s", path, type(exc).__name__)
             raise _Retryable(UpstreamUnavailable(retry_after=DEFAULT_RETRY_AFTER)) from None
 
         status = response.status_code
+        metrics.tmdb_call(path, status, time.monotonic() - started)
         logger.debug("TMDb %s -> %s in %.3fs", path, status, time.monotonic() - started)
         if status == 200:
             try:
