@@ -5,7 +5,7 @@ PY     := $(VENV)/bin/python
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 
-.PHONY: run test lint migrate seed warm-cache schema check-deploy contract tmdb-stub bench clean
+.PHONY: run test lint migrate seed warm-cache schema check-deploy deploy-check contract tmdb-stub bench clean
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -59,6 +59,11 @@ check-deploy: $(VENV)/.installed
 	SECURE_HSTS_SECONDS=31536000 SECURE_HSTS_INCLUDE_SUBDOMAINS=true SECURE_HSTS_PRELOAD=true \
 	SESSION_COOKIE_SECURE=true CSRF_COOKIE_SECURE=true LOG_FORMAT=json \
 	$(PY) manage.py check --deploy --fail-level WARNING
+
+# The files of deploy/ (systemd units, nginx site) run here: nginx (installed from Debian if missing)
+# in front of gunicorn on loopback ports; see deploy/check.sh.
+deploy-check: $(VENV)/.installed
+	deploy/check.sh
 
 # Schemathesis against a live server (TMDb stub, throwaway database); see tools/contract/run.sh.
 contract: $(VENV)/.installed

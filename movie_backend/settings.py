@@ -32,8 +32,9 @@ SECRET_KEY = _read_secret("SECRET_KEY")
 if not SECRET_KEY:
     if not DEBUG:
         raise ImproperlyConfigured(
-            "SECRET_KEY is not set. Set SECRET_KEY (or SECRET_KEY_FILE) in the environment or in .env; "
-            "`make run` writes a local .env with generated keys."
+            "SECRET_KEY is not set. Production: put SECRET_KEY (or SECRET_KEY_FILE) in the app's environment, "
+            "e.g. the EnvironmentFile of deploy/systemd/movie-backend.service (docs/deployment.md §2). "
+            "Development: `make run` writes a .env with generated keys."
         )
     SECRET_KEY = "django-insecure-debug-only-key"  # noqa: S105 - only ever used with DEBUG on
 
@@ -210,8 +211,9 @@ JWT_SIGNING_KEY = _read_secret("JWT_SIGNING_KEY")
 if not JWT_SIGNING_KEY:
     if not DEBUG:
         raise ImproperlyConfigured(
-            "JWT_SIGNING_KEY is not set. Set JWT_SIGNING_KEY (or JWT_SIGNING_KEY_FILE); it must differ from "
-            "SECRET_KEY so tokens can be rotated on their own. `make run` writes a local .env with one."
+            "JWT_SIGNING_KEY is not set. Production: put JWT_SIGNING_KEY (or JWT_SIGNING_KEY_FILE) in the app's "
+            "environment next to SECRET_KEY, with a different value so tokens can be rotated on their own "
+            "(docs/deployment.md §2). Development: `make run` writes a .env with one."
         )
     JWT_SIGNING_KEY = "debug-only-jwt-signing-key-not-for-production"
 
