@@ -244,7 +244,10 @@ SPECTACULAR_SETTINGS = {
     "PATH_CONVERTER_OVERRIDES": {
         "tmdb_id": {"type": "integer", "minimum": 1, "maximum": 2147483647, "example": 603},
     },
-    "ENUM_NAME_OVERRIDES": {"ProbeStateEnum": "movie_backend.ops.PROBE_STATES"},
+    "ENUM_NAME_OVERRIDES": {
+        "ProbeStateEnum": "movie_backend.ops.PROBE_STATES",
+        "GenreIdEnum": "movies.serializers.MOVIE_GENRE_CHOICES",
+    },
     "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums", "movie_backend.schema.add_links"],
 }
 

@@ -19,7 +19,6 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
-from rest_framework.exceptions import ValidationError
 
 from movie_backend.cache import Cached, Degraded, cached_call
 from movie_backend.exceptions import UpstreamError
@@ -128,11 +127,6 @@ def genre_names() -> dict[int, str]:
     else:
         genres = _reference("genres", _fetch_genres, selectors.genre_list)
     return {g["id"]: g["name"] for g in genres}
-
-
-def genre_validate(genre_id: int) -> None:
-    if genre_id not in genre_names():
-        raise ValidationError({"genre": [f"Unknown genre id {genre_id}."]})
 
 
 def genres_unknown(*, genre_ids: Iterable[int]) -> list[int]:
@@ -313,9 +307,10 @@ def _fetch_recommended_pool(genre: int | None) -> list[dict] | Degraded:
 
 
 def recommended_movies(*, page: int, genre: int | None = None) -> Cached:
-    """Quality-ranked picks for everyone, optionally of one genre (400 for an unknown genre id)."""
-    if genre is not None:
-        genre_validate(genre)
+    """Quality-ranked picks for everyone, optionally of one genre. A genre id the API does not serve
+    is a filter that matches nothing: an empty page, without asking TMDb."""
+    if genre is not None and genre not in genre_names():
+        return _local(paginate_sequence([], page=page))
     if not tmdb_enabled():
         return _local(_catalogue_page(selectors.catalogue_ranked(page=page, genre=genre)))
     pool = cached_call(
