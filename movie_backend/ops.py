@@ -69,7 +69,8 @@ class HealthzView(OpsView):
     @extend_schema(
         tags=["ops"], summary="Liveness probe", operation_id="ops_healthz",
         description="200 while the process can answer requests. Touches neither the database nor the cache.",
-        responses={200: HealthSerializer},
+        responses={200: OpenApiResponse(HealthSerializer, examples=[
+            OpenApiExample("up", response_only=True, value={"status": OK})])},
     )
     def get(self, request):
         return Response({"status": OK})
@@ -110,7 +111,8 @@ class ReadyzView(OpsView):
         description="200 when the database (`SELECT 1`) and the API cache (a set/get round-trip) answer; "
                     "503 naming what is down otherwise.",
         responses={
-            200: ReadinessSerializer,
+            200: OpenApiResponse(ReadinessSerializer, examples=[OpenApiExample(
+                "ready", response_only=True, value={"status": OK, "checks": {"database": OK, "cache": OK}})]),
             503: OpenApiResponse(
                 NotReadySerializer, description="A dependency is down; `checks` names it.",
                 examples=[OpenApiExample(

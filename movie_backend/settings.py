@@ -231,7 +231,26 @@ SIMPLE_JWT = {
 
 SPECTACULAR_SETTINGS = {
     "TITLE": "Movie Recommendation Backend API",
-    "DESCRIPTION": "Trending movies, search, details and personalised recommendations, backed by TMDb.",
+    "DESCRIPTION": """Trending movies, search, details and personalised recommendations, backed by TMDb.
+
+The **movies** endpoints are public: try `GET /api/movies/trending/` right away. The **users**
+endpoints (profile, favorites, recommendations for you) need an access token:
+
+1. **Register**: `POST /api/auth/register/` with `{"username": "alice", "email": "alice@example.com",
+   "password": "correct-Horse-battery-9"}`. The answer already holds an `access` and a `refresh` token.
+2. **Log in** (any later time): `POST /api/auth/login/` with `{"username": "alice", "password": "…"}`
+   (the username may also be the email) returns a new `access` / `refresh` pair.
+3. **Authorize**: click *Authorize* (top right in Swagger UI) and paste the `access` token, without the
+   word "Bearer". Other clients send `Authorization: Bearer <access>`.
+4. **Call** the users endpoints, e.g. `POST /api/users/favorites/` with `{"movie_id": 348}`, then
+   `GET /api/users/recommendations/`.
+
+An access token lasts 5 minutes: exchange the refresh token at `POST /api/auth/refresh/` for a new pair
+(the old refresh token then stops working); `POST /api/auth/logout/` revokes it.
+
+Every error is JSON: `{"detail": "…", "code": "…"}`, plus `errors` per field for invalid input. Lists are
+pages of 20: `{"page", "total_pages", "total_results", "results"}`. Movie ids are TMDb's. Rate limits
+answer 429 with `Retry-After`.""",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
