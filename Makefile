@@ -5,7 +5,7 @@ PY     := $(VENV)/bin/python
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 
-.PHONY: run test lint migrate seed warm-cache schema check-deploy contract tmdb-stub bench clean
+.PHONY: run test lint migrate seed warm-cache schema check-deploy deploy-check contract tmdb-stub bench clean
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -25,10 +25,12 @@ migrate: $(VENV)/.installed .env
 seed: migrate
 	$(PY) manage.py seed_demo
 
+# `exec`: gunicorn replaces the recipe's shell, so the SIGTERM make forwards to its child when it is
+# killed reaches gunicorn (otherwise the shell dies and gunicorn keeps serving). Settings: gunicorn.conf.py.
 run: seed
 	$(PY) manage.py collectstatic --noinput --verbosity 0
 	@echo "Serving on http://$(HOST):$(PORT)/  (Swagger UI: http://$(HOST):$(PORT)/api/docs/)"
-	$(VENV)/bin/gunicorn movie_backend.wsgi:application -c gunicorn.conf.py --bind $(HOST):$(PORT)  # workers, threads, timeouts: gunicorn.conf.py
+	exec $(VENV)/bin/gunicorn movie_backend.wsgi:application -c gunicorn.conf.py --bind $(HOST):$(PORT)
 
 test: $(VENV)/.installed .env
 	$(PY) -m pytest $(PYTEST_ARGS)
@@ -57,6 +59,11 @@ check-deploy: $(VENV)/.installed
 	SECURE_HSTS_SECONDS=31536000 SECURE_HSTS_INCLUDE_SUBDOMAINS=true SECURE_HSTS_PRELOAD=true \
 	SESSION_COOKIE_SECURE=true CSRF_COOKIE_SECURE=true LOG_FORMAT=json \
 	$(PY) manage.py check --deploy --fail-level WARNING
+
+# The files of deploy/ (systemd units, nginx site) run here: nginx (installed from Debian if missing)
+# in front of gunicorn on loopback ports; see deploy/check.sh.
+deploy-check: $(VENV)/.installed
+	deploy/check.sh
 
 # Schemathesis against a live server (TMDb stub, throwaway database); see tools/contract/run.sh.
 contract: $(VENV)/.installed

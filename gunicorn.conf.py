@@ -10,9 +10,12 @@ every TMDb call and wait, 100 ms Redis timeouts behind a breaker, and the databa
 stays well above REQUEST_DEADLINE as a watchdog. Slow clients are a proxy's job: run nginx (or any
 buffering proxy) in front, so a worker thread only ever sees whole requests and hands off whole
 responses (see deploy/ and docs/deployment.md).
+The control socket and the Prometheus multi-process directory are per master (see below).
 """
 
 import os
+import shutil
+from pathlib import Path
 
 bind = os.environ.get("GUNICORN_BIND", "127.0.0.1:8000")
 worker_class = "gthread"
@@ -32,3 +35,38 @@ max_requests_jitter = int(os.environ.get("GUNICORN_MAX_REQUESTS_JITTER", "200"))
 accesslog = None
 errorlog = "-"
 loglevel = os.environ.get("GUNICORN_LOG_LEVEL", "info")
+
+# Every module-level name that is a gunicorn setting is read as one (`config` too): keep helpers private.
+
+# Gunicorn 27's control socket defaults to ~/.gunicorn/gunicorn.ctl, one path per user: a second
+# gunicorn on the host would take it over from the first. Each master gets its own under var/run/
+# unless the command line names one (the systemd unit puts it in its RuntimeDirectory).
+_RUN_DIR = Path(__file__).resolve().parent / "var" / "run"
+_RUN_DIR.mkdir(parents=True, exist_ok=True)
+control_socket = str(_RUN_DIR / f"gunicorn-{os.getpid()}.ctl")
+
+# Prometheus multi-process mode: each worker writes its metrics under this directory and /metrics adds
+# them up. Set here, in the master, before any worker imports prometheus_client; one directory per
+# master (like the control socket), emptied when it starts and removed when it exits.
+if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(_RUN_DIR / f"prometheus-{os.getpid()}")
+
+
+def on_starting(server):
+    directory = Path(os.environ["PROMETHEUS_MULTIPROC_DIR"])
+    if directory.exists():
+        for stale in directory.glob("*.db"):
+            stale.unlink()
+    directory.mkdir(parents=True, exist_ok=True)
+
+
+def child_exit(server, worker):
+    from prometheus_client import multiprocess
+
+    multiprocess.mark_process_dead(worker.pid)
+
+
+def on_exit(server):
+    directory = Path(os.environ["PROMETHEUS_MULTIPROC_DIR"])
+    if directory.is_relative_to(_RUN_DIR):  # ours, not a directory the environment named
+        shutil.rmtree(directory, ignore_errors=True)

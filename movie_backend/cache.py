@@ -43,7 +43,7 @@ from django.db import connections
 from rest_framework.exceptions import APIException, NotFound
 
 from movie_backend import exceptions as api_errors
-from movie_backend import resilience
+from movie_backend import metrics, resilience
 from movie_backend.resilience import CACHE_BACKEND_ERRORS, GuardedCache, StoreUnavailable
 
 __all__ = ["CACHE_BACKEND_ERRORS", "Cached", "Degraded", "StoreUnavailable", "cached_call", "invalidate_namespace"]
@@ -189,6 +189,7 @@ def _store(store, key: str, value: Any, ttl: int, *, partial: bool = False) -> N
         _local.call("set", key, entry, timeout)
 
 
+@metrics.counts_cache_results
 def cached_call(
     namespace: str,
     params: dict[str, Any],

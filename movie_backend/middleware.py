@@ -20,6 +20,7 @@ from urllib.parse import quote
 from django.http import JsonResponse
 from django.utils.functional import SimpleLazyObject, empty
 
+from movie_backend import metrics
 from movie_backend.logging import request_id_var
 
 logger = logging.getLogger("movie_backend.request")
@@ -118,7 +119,9 @@ class RequestLogMiddleware:
             ):
                 response = _as_json_error(response, request.method)
             response[REQUEST_ID_HEADER] = request_id
-            self._log(request, response, duration_ms=(time.perf_counter() - started) * 1000)
+            duration = time.perf_counter() - started
+            self._log(request, response, duration_ms=duration * 1000)
+            metrics.request_finished(request, response.status_code, duration)
             return response
         finally:
             request_id_var.reset(token)

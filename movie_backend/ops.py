@@ -1,5 +1,5 @@
 """
-Operations endpoints for load balancers and orchestrators.
+Operations endpoints for load balancers and orchestrators, and the API index at `/` and `/api/`.
 
 `/healthz` (liveness) answers from the process alone, never touching the database or the cache, so a
 slow dependency cannot get healthy processes killed. `/readyz` (readiness) checks that the database
@@ -12,6 +12,7 @@ import uuid
 from django.conf import settings
 from django.core.cache import caches
 from django.db import DatabaseError, connection
+from django.urls import reverse
 from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
 from rest_framework import serializers
 from rest_framework.permissions import AllowAny
@@ -68,7 +69,8 @@ class HealthzView(OpsView):
     @extend_schema(
         tags=["ops"], summary="Liveness probe", operation_id="ops_healthz",
         description="200 while the process can answer requests. Touches neither the database nor the cache.",
-        responses={200: HealthSerializer},
+        responses={200: OpenApiResponse(HealthSerializer, examples=[
+            OpenApiExample("up", response_only=True, value={"status": OK})])},
     )
     def get(self, request):
         return Response({"status": OK})
@@ -109,7 +111,8 @@ class ReadyzView(OpsView):
         description="200 when the database (`SELECT 1`) and the API cache (a set/get round-trip) answer; "
                     "503 naming what is down otherwise.",
         responses={
-            200: ReadinessSerializer,
+            200: OpenApiResponse(ReadinessSerializer, examples=[OpenApiExample(
+                "ready", response_only=True, value={"status": OK, "checks": {"database": OK, "cache": OK}})]),
             503: OpenApiResponse(
                 NotReadySerializer, description="A dependency is down; `checks` names it.",
                 examples=[OpenApiExample(
@@ -132,3 +135,57 @@ class ReadyzView(OpsView):
             "checks": checks,
         }
         return Response(body, status=503)
+
+
+# --- the index: the first URL `make run` prints --------------------------------------------------------
+
+# (name in the index, URL name): the docs, then the main endpoints in the order a client meets them.
+INDEX_DOCS = [("swagger_ui", "swagger-ui"), ("redoc", "redoc"), ("openapi_schema", "schema")]
+INDEX_ENDPOINTS = [
+    ("register", "users:register"), ("login", "users:login"), ("refresh", "users:refresh"),
+    ("me", "users:me"), ("favorites", "users:favorites"), ("my_recommendations", "users:recommendations"),
+    ("trending", "movies:trending"), ("recommended", "movies:recommended"), ("search", "movies:search"),
+    ("genres", "movies:genres"),
+]
+INDEX_OPS = [("healthz", "healthz"), ("readyz", "readyz")]
+
+
+def _links(request, names: list[tuple[str, str]]) -> dict[str, str]:
+    return {key: request.build_absolute_uri(reverse(url_name)) for key, url_name in names}
+
+
+class IndexSerializer(serializers.Serializer):
+    title = serializers.CharField()
+    version = serializers.CharField()
+    description = serializers.CharField()
+    docs = serializers.DictField(child=serializers.URLField(), help_text="Swagger UI, ReDoc and the OpenAPI schema.")
+    endpoints = serializers.DictField(child=serializers.URLField(), help_text="The main endpoints, by name.")
+    operations = serializers.DictField(child=serializers.URLField(), help_text="Health probes.")
+
+
+class IndexView(OpsView):
+    @extend_schema(
+        tags=["ops"], summary="API index", operation_id="api_index",
+        description="Where to start: links to the interactive docs, the OpenAPI schema and the main "
+                    "endpoints. Served at `/` and `/api/`.",
+        responses={200: OpenApiResponse(IndexSerializer, examples=[OpenApiExample(
+            "index", response_only=True, value={
+                "title": "Movie Recommendation Backend API", "version": "1.0.0",
+                "description": "Start with the docs: register, log in, then call the endpoints with the token.",
+                "docs": {"swagger_ui": "http://127.0.0.1:8000/api/docs/", "redoc": "http://127.0.0.1:8000/api/redoc/",
+                         "openapi_schema": "http://127.0.0.1:8000/api/schema/"},
+                "endpoints": {"login": "http://127.0.0.1:8000/api/auth/login/",
+                              "trending": "http://127.0.0.1:8000/api/movies/trending/"},
+                "operations": {"healthz": "http://127.0.0.1:8000/healthz"},
+            },
+        )])},
+    )
+    def get(self, request):
+        return Response({
+            "title": settings.SPECTACULAR_SETTINGS["TITLE"],
+            "version": settings.SPECTACULAR_SETTINGS["VERSION"],
+            "description": "Start with the docs: register, log in, then call the endpoints with the token.",
+            "docs": _links(request, INDEX_DOCS),
+            "endpoints": _links(request, INDEX_ENDPOINTS),
+            "operations": _links(request, INDEX_OPS),
+        })

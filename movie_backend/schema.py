@@ -53,16 +53,25 @@ _DESCRIPTIONS = {
 }
 
 UPSTREAM = (502, 503, 504)
+_BODY_400 = {400: ("JSON parse error - Expecting value: line 1 column 1 (char 0)", "parse_error")}
 
 
-def error_responses(*statuses: int) -> dict[int, OpenApiResponse]:
-    """`responses=` entries for the given error statuses, each with the one error shape and an example."""
+PAGE_INVALID = {"page": ["Ensure this value is less than or equal to 500."]}
+
+
+def error_responses(
+    *statuses: int, invalid: dict | None = None, details: dict[int, tuple[str, str]] | None = None,
+) -> dict[int, OpenApiResponse]:
+    """`responses=` entries for the given error statuses, each with the one error shape and an example
+    of that error as this operation gives it: `invalid` is the 400 example's `errors` (default: a bad
+    `page`, for list operations), `details` replaces the (detail, code) of other statuses' examples."""
     documented = {}
     for status in statuses:
         serializer, detail, code = _ERRORS[status]
+        detail, code = (details or {}).get(status, (detail, code))
         example = {"detail": detail, "code": code}
         if status == 400:
-            example["errors"] = {"page": ["Ensure this value is less than or equal to 500."]}
+            example["errors"] = invalid if invalid is not None else PAGE_INVALID
         documented[status] = OpenApiResponse(
             response=serializer,
             description=_DESCRIPTIONS[status],
@@ -132,11 +141,16 @@ class AutoSchema(openapi.AutoSchema):
         responses = super()._get_response_bodies(direction)
         if direction != "response":
             return responses
+        body = self.method in _BODY_METHODS and bool(self._get_request_body())
         for status in self._implied_error_statuses():
             if str(status) not in responses:
+                documented = error_responses(status, details=_BODY_400 if body else None)[status]
+                if status == 400 and body:  # a body that is not JSON: no per-field errors
+                    documented = OpenApiResponse(documented.response, documented.description, examples=[
+                        OpenApiExample("parse_error", value={"detail": _BODY_400[400][0], "code": "parse_error"},
+                                       response_only=True, status_codes=["400"])])
                 responses[str(status)] = self._get_response_for_code(
-                    error_responses(status)[status], str(status), media_types=["application/json"],
-                    direction=direction,
+                    documented, str(status), media_types=["application/json"], direction=direction,
                 )
         self._add_headers(responses)
         return responses
@@ -220,4 +234,33 @@ def add_links(result, generator, request, public):
             if parameters:
                 link["parameters"] = parameters
             response.setdefault("links", {})[name] = link
+    return result
+
+
+# --- The schema the docs pages show (Swagger UI, ReDoc): the same, minus raw regular expressions ---------
+
+NOT_BLANK_WORDS = "Must contain a character other than whitespace."
+
+
+def for_readers(result, generator, request, public):
+    """drf-spectacular POSTPROCESSING_HOOK of /api/schema/docs/ only: every `pattern` is dropped, so the
+    docs show no raw regular expressions. Each rule is said in words instead: the not-blank pattern
+    becomes a sentence of the description; the others are in their fields' descriptions already
+    (tests/ops/test_docs.py checks it). /api/schema/ keeps the patterns for machines."""
+
+    def walk(node):
+        if isinstance(node, dict):
+            pattern = node.pop("pattern", None) if isinstance(node.get("pattern"), str) else None
+            # A parameter's rule goes in the parameter's description, which is what readers see.
+            if "in" in node and isinstance(node.get("schema"), dict) and isinstance(node["schema"].get("pattern"), str):
+                pattern = node["schema"].pop("pattern")
+            if pattern == NOT_BLANK_PATTERN:
+                node["description"] = f"{node.get('description', '')} {NOT_BLANK_WORDS}".strip()
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+
+    walk(result)
     return result

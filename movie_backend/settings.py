@@ -32,8 +32,9 @@ SECRET_KEY = _read_secret("SECRET_KEY")
 if not SECRET_KEY:
     if not DEBUG:
         raise ImproperlyConfigured(
-            "SECRET_KEY is not set. Set SECRET_KEY (or SECRET_KEY_FILE) in the environment or in .env; "
-            "`make run` writes a local .env with generated keys."
+            "SECRET_KEY is not set. Production: put SECRET_KEY (or SECRET_KEY_FILE) in the app's environment, "
+            "e.g. the EnvironmentFile of deploy/systemd/movie-backend.service (docs/deployment.md §2). "
+            "Development: `make run` writes a .env with generated keys."
         )
     SECRET_KEY = "django-insecure-debug-only-key"  # noqa: S105 - only ever used with DEBUG on
 
@@ -94,9 +95,12 @@ TEMPLATES = [
 WSGI_APPLICATION = "movie_backend.wsgi.application"
 
 # --- Database: DATABASE_URL (PostgreSQL in production), else a local SQLite file -------------------
+DATABASE_URL = config("DATABASE_URL", default="")
+# The embedded default: no DATABASE_URL, so SQLite beside manage.py; what a developer runs locally.
+EMBEDDED_DEFAULT = not DATABASE_URL
 DATABASES = {
     "default": dj_database_url.parse(
-        config("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}"),
+        DATABASE_URL or f"sqlite:///{BASE_DIR / 'db.sqlite3'}",
         conn_max_age=config("DB_CONN_MAX_AGE", default=60, cast=int),
         conn_health_checks=True,
     )
@@ -224,8 +228,9 @@ JWT_SIGNING_KEY = _read_secret("JWT_SIGNING_KEY")
 if not JWT_SIGNING_KEY:
     if not DEBUG:
         raise ImproperlyConfigured(
-            "JWT_SIGNING_KEY is not set. Set JWT_SIGNING_KEY (or JWT_SIGNING_KEY_FILE); it must differ from "
-            "SECRET_KEY so tokens can be rotated on their own. `make run` writes a local .env with one."
+            "JWT_SIGNING_KEY is not set. Production: put JWT_SIGNING_KEY (or JWT_SIGNING_KEY_FILE) in the app's "
+            "environment next to SECRET_KEY, with a different value so tokens can be rotated on their own "
+            "(docs/deployment.md §2). Development: `make run` writes a .env with one."
         )
     JWT_SIGNING_KEY = "debug-only-jwt-signing-key-not-for-production"
 
@@ -234,7 +239,7 @@ SIMPLE_JWT = {
     "REFRESH_TOKEN_LIFETIME": timedelta(seconds=config("JWT_REFRESH_LIFETIME", default=86400, cast=int)),
     "ROTATE_REFRESH_TOKENS": True,
     "BLACKLIST_AFTER_ROTATION": True,
-    "UPDATE_LAST_LOGIN": False,
+    "UPDATE_LAST_LOGIN": True,  # API logins show in the admin's user list
     "ALGORITHM": "HS256",
     "SIGNING_KEY": JWT_SIGNING_KEY,
     "AUTH_HEADER_TYPES": ("Bearer",),
@@ -243,7 +248,26 @@ SIMPLE_JWT = {
 
 SPECTACULAR_SETTINGS = {
     "TITLE": "Movie Recommendation Backend API",
-    "DESCRIPTION": "Trending movies, search, details and personalised recommendations, backed by TMDb.",
+    "DESCRIPTION": """Trending movies, search, details and personalised recommendations, backed by TMDb.
+
+The **movies** endpoints are public: try `GET /api/movies/trending/` right away. The **users**
+endpoints (profile, favorites, recommendations for you) need an access token:
+
+1. **Register**: `POST /api/auth/register/` with `{"username": "alice", "email": "alice@example.com",
+   "password": "correct-Horse-battery-9"}`. The answer already holds an `access` and a `refresh` token.
+2. **Log in** (any later time): `POST /api/auth/login/` with `{"username": "alice", "password": "…"}`
+   (the username may also be the email) returns a new `access` / `refresh` pair.
+3. **Authorize**: click *Authorize* (top right in Swagger UI) and paste the `access` token, without the
+   word "Bearer". Other clients send `Authorization: Bearer <access>`.
+4. **Call** the users endpoints, e.g. `POST /api/users/favorites/` with `{"movie_id": 348}`, then
+   `GET /api/users/recommendations/`.
+
+An access token lasts 5 minutes: exchange the refresh token at `POST /api/auth/refresh/` for a new pair
+(the old refresh token then stops working); `POST /api/auth/logout/` revokes it.
+
+Every error is JSON: `{"detail": "…", "code": "…"}`, plus `errors` per field for invalid input. Lists are
+pages of 20: `{"page", "total_pages", "total_results", "results"}`. Movie ids are TMDb's. Rate limits
+answer 429 with `Retry-After`.""",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
@@ -256,11 +280,24 @@ SPECTACULAR_SETTINGS = {
     "PATH_CONVERTER_OVERRIDES": {
         "tmdb_id": {"type": "integer", "minimum": 1, "maximum": 2147483647, "example": 603},
     },
-    "ENUM_NAME_OVERRIDES": {"ProbeStateEnum": "movie_backend.ops.PROBE_STATES"},
+    "ENUM_NAME_OVERRIDES": {
+        "ProbeStateEnum": "movie_backend.ops.PROBE_STATES",
+        "GenreIdEnum": "movies.serializers.MOVIE_GENRE_CHOICES",
+    },
     "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums", "movie_backend.schema.add_links"],
 }
 
-CORS_ALLOWED_ORIGINS = config("CORS_ALLOWED_ORIGINS", default="", cast=Csv())
+# The usual frontend dev-server origins (Vite, create-react-app/Next.js), allowed without configuration
+# on the embedded default (no DATABASE_URL: a developer's machine). A deployment lists its origins.
+LOCAL_DEV_ORIGINS = [
+    "http://localhost:5173", "http://127.0.0.1:5173", "http://localhost:3000", "http://127.0.0.1:3000",
+]
+# Setting CORS_ALLOWED_ORIGINS replaces this default (list the dev origins too if you still want them).
+CORS_ALLOWED_ORIGINS = config(
+    "CORS_ALLOWED_ORIGINS", default=",".join(LOCAL_DEV_ORIGINS) if EMBEDDED_DEFAULT else "", cast=Csv(),
+)
+# Response headers a browser lets the frontend's JavaScript read (besides the CORS-safelisted ones).
+CORS_EXPOSE_HEADERS = ["Retry-After", "X-Request-ID", "X-Cache", "ETag"]
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -276,6 +313,11 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
+STATICFILES_FINDERS = [
+    "movie_backend.staticfiles.PatchedAssetsFinder",  # first: third-party assets without external loads
+    "django.contrib.staticfiles.finders.FileSystemFinder",
+    "django.contrib.staticfiles.finders.AppDirectoriesFinder",
+]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
@@ -292,6 +334,9 @@ SECURE_HSTS_PRELOAD = config("SECURE_HSTS_PRELOAD", default=False, cast=bool)
 SESSION_COOKIE_SECURE = config("SESSION_COOKIE_SECURE", default=False, cast=bool)
 CSRF_COOKIE_SECURE = config("CSRF_COOKIE_SECURE", default=False, cast=bool)
 X_FRAME_OPTIONS = "DENY"
+
+# Bearer token Prometheus sends to scrape /metrics; empty: /metrics answers 404 (see movie_backend/metrics.py).
+METRICS_TOKEN = _read_secret("METRICS_TOKEN")
 
 LOG_LEVEL = config("LOG_LEVEL", default="INFO")
 LOG_FORMAT = config("LOG_FORMAT", default="plain")  # "plain" or "json" (one object per line)

@@ -13,6 +13,7 @@ socket timeout, and nothing at all while the breaker is open.
 
 from rest_framework import throttling
 
+from movie_backend import metrics
 from movie_backend.resilience import StoreUnavailable, counters
 
 
@@ -27,7 +28,10 @@ class CounterRateThrottle(throttling.SimpleRateThrottle):
         window = int(self.now // self.duration)
         self.window_end = (window + 1) * self.duration
         count = self._count(f"{self.key}:{window}", timeout=self.duration + 1)
-        return count is None or count <= self.num_requests
+        if count is not None and count > self.num_requests:
+            metrics.throttled(self.scope)
+            return False
+        return True
 
     def _count(self, key: str, *, timeout: int) -> int | None:
         """This request's number in its window; None when the cache did not answer."""

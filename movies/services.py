@@ -18,7 +18,6 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
-from rest_framework.exceptions import ValidationError
 
 from movie_backend.cache import Cached, Degraded, cached_call
 from movie_backend.exceptions import UpstreamError
@@ -120,9 +119,16 @@ def genre_names() -> dict[int, str]:
     return {g["id"]: g["name"] for g in genres}
 
 
-def genre_validate(genre_id: int) -> None:
-    if genre_id not in genre_names():
-        raise ValidationError({"genre": [f"Unknown genre id {genre_id}."]})
+def genres_unknown(*, genre_ids: Iterable[int]) -> list[int]:
+    """The ids among `genre_ids` that are no movie genre of the list the API serves (loading it from
+    TMDb when needed). The known ones are then in the Genre table, so profiles can reference them."""
+    names = genre_names()
+    wanted = list(dict.fromkeys(genre_ids))
+    known = [genre_id for genre_id in wanted if genre_id in names]
+    if known and Genre.objects.filter(id__in=known).count() < len(known):
+        # The list came from the cache, filled before this database had its rows (or by another one).
+        genres_upsert({"id": genre_id, "name": names[genre_id]} for genre_id in known)
+    return [genre_id for genre_id in wanted if genre_id not in names]
 
 
 # --- catalogue writes ---------------------------------------------------------------------------------
@@ -291,9 +297,10 @@ def _fetch_recommended_pool(genre: int | None) -> list[dict] | Degraded:
 
 
 def recommended_movies(*, page: int, genre: int | None = None) -> Cached:
-    """Quality-ranked picks for everyone, optionally of one genre (400 for an unknown genre id)."""
-    if genre is not None:
-        genre_validate(genre)
+    """Quality-ranked picks for everyone, optionally of one genre. A genre id the API does not serve
+    is a filter that matches nothing: an empty page, without asking TMDb."""
+    if genre is not None and genre not in genre_names():
+        return _local(paginate_sequence([], page=page))
     if not tmdb_enabled():
         return _local(_catalogue_page(selectors.catalogue_ranked(page=page, genre=genre)))
     pool = cached_call(

@@ -25,7 +25,7 @@ from django.core.signals import setting_changed
 from requests.adapters import HTTPAdapter
 from rest_framework.exceptions import NotFound
 
-from movie_backend import resilience
+from movie_backend import metrics, resilience
 from movie_backend.exceptions import (
     UpstreamBadResponse,
     UpstreamError,
@@ -236,6 +236,7 @@ class TMDbClient:
         try:
             response = self._session.get(self.base_url + path, params=query, timeout=timeout, allow_redirects=False)
         except requests.Timeout:
+            metrics.tmdb_call(path, "timeout", time.monotonic() - started)
             logger.warning("TMDb %s timed out after %.2fs", path, time.monotonic() - started)
             if timeout >= min(self.timeout, BREAKER_MIN_TIMEOUT):
                 breaker.record_failure()
@@ -243,12 +244,14 @@ class TMDbClient:
                 breaker.release_probe()
             raise _Retryable(UpstreamTimeout()) from None
         except requests.RequestException as exc:
+            metrics.tmdb_call(path, "connection_error", time.monotonic() - started)
             # Only the class name: requests' messages contain the URL, and the URL may contain the key.
             logger.warning("TMDb %s connection failed: %s", path, type(exc).__name__)
             breaker.record_failure()
             raise _Retryable(UpstreamUnavailable(retry_after=DEFAULT_RETRY_AFTER)) from None
 
         status = response.status_code
+        metrics.tmdb_call(path, status, time.monotonic() - started)
         if status == 429 or status >= 500:
             breaker.record_failure()
         else:

@@ -13,6 +13,7 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from movie_backend import examples as ex
 from movie_backend.pagination import validated_query
 from movie_backend.schema import UPSTREAM, error_responses
 from movies import services
@@ -41,6 +42,7 @@ class TrendingMoviesView(PublicMovieView):
                     "local catalogue, most favorited within the window first, then by popularity.",
         parameters=[TrendingQuerySerializer],
         responses={200: MovieSummaryPageSerializer, **error_responses(400, 429, *UPSTREAM)},
+        examples=[ex.response("Trending this week", ex.MOVIE_PAGE)],
     )
     def get(self, request):
         result = services.trending_movies(**validated_query(TrendingQuerySerializer, request))
@@ -54,6 +56,8 @@ class RecommendedMoviesView(PublicMovieView):
                     "so a 10/10 from three votes does not top the list. `genre` keeps one genre.",
         parameters=[RecommendedQuerySerializer],
         responses={200: MovieSummaryPageSerializer, **error_responses(400, 429, *UPSTREAM)},
+        examples=[ex.response("Science fiction picks (genre=878)", ex.page(ex.INTERSTELLAR, ex.MATRIX, ex.ALIEN,
+                                                                             total_results=120))],
     )
     def get(self, request):
         result = services.recommended_movies(**validated_query(RecommendedQuerySerializer, request))
@@ -64,7 +68,9 @@ class SearchMoviesView(PublicMovieView):
     @extend_schema(
         tags=TAGS, summary="Search movies by title",
         parameters=[SearchQuerySerializer],
-        responses={200: MovieSummaryPageSerializer, **error_responses(400, 429, *UPSTREAM)},
+        responses={200: MovieSummaryPageSerializer,
+                   **error_responses(400, 429, *UPSTREAM, invalid={"q": ["This field is required."]})},
+        examples=[ex.response("q=alien&year=1979", ex.page(ex.ALIEN, total_results=1))],
     )
     def get(self, request):
         query = validated_query(SearchQuerySerializer, request)
@@ -76,6 +82,7 @@ class GenreListView(PublicMovieView):
     @extend_schema(
         tags=TAGS, summary="Movie genres",
         responses={200: GenreListSerializer, **error_responses(429, *UPSTREAM)},
+        examples=[ex.response("Genres", ex.GENRES)],
     )
     def get(self, request):
         result = services.genres_all()
@@ -86,7 +93,9 @@ class MovieDetailView(PublicMovieView):
     @extend_schema(
         tags=TAGS, summary="Movie details",
         description="Details with top-billed cast, directors and a trailer, from one TMDb call.",
-        responses={200: MovieDetailSerializer, **error_responses(404, 429, *UPSTREAM)},
+        responses={200: MovieDetailSerializer,
+                   **error_responses(404, 429, *UPSTREAM, details={404: ("Movie not found.", "not_found")})},
+        examples=[ex.response("The Matrix (603)", ex.MATRIX_DETAIL)],
     )
     def get(self, request, movie_id: int):
         result = services.movie_detail(movie_id=movie_id)
@@ -99,7 +108,9 @@ class MovieRecommendationsView(PublicMovieView):
         description="Movies like this one: TMDb's recommendations, or without TMDb, movies favorited by "
                     "the same people and movies sharing its genres.",
         parameters=[MovieRecommendationsQuerySerializer],
-        responses={200: MovieSummaryPageSerializer, **error_responses(400, 404, 429, *UPSTREAM)},
+        responses={200: MovieSummaryPageSerializer,
+                   **error_responses(400, 404, 429, *UPSTREAM, details={404: ("Movie not found.", "not_found")})},
+        examples=[ex.response("More like The Matrix", ex.page(ex.INTERSTELLAR, ex.ALIEN, total_results=40))],
     )
     def get(self, request, movie_id: int):
         page = validated_query(MovieRecommendationsQuerySerializer, request)["page"]

@@ -22,11 +22,18 @@ class UserAdmin(DjangoUserAdmin):
 
 @admin.register(Profile)
 class ProfileAdmin(admin.ModelAdmin):
-    list_display = ["user", "created_at", "updated_at"]
+    list_display = ["user", "genres", "created_at", "updated_at"]
     search_fields = ["user__username", "user__email"]
     list_filter = ["preferred_genres", "created_at"]
     filter_horizontal = ["preferred_genres"]
     list_select_related = ["user"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).prefetch_related("preferred_genres")  # one query for the page
+
+    @admin.display(description="preferred genres")
+    def genres(self, profile: Profile) -> str:
+        return ", ".join(genre.name for genre in profile.preferred_genres.all()) or "-"
 
 
 @admin.register(Favorite)

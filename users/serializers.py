@@ -4,14 +4,18 @@ so anything else in a body (is_staff, id, user, ...) is ignored: no mass assignm
 """
 
 from django.contrib.auth import authenticate, password_validation
+from django.contrib.auth.models import update_last_login
 from django.contrib.auth.validators import UnicodeUsernameValidator
 from django.core.exceptions import ValidationError as DjangoValidationError
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import exceptions, serializers
+from rest_framework.fields import ProhibitNullCharactersValidator
 from rest_framework_simplejwt.serializers import TokenObtainPairSerializer
+from rest_framework_simplejwt.settings import api_settings as jwt_settings
 
 from movie_backend.pagination import PageQuerySerializer, page_serializer
-from movies.models import Genre
-from movies.serializers import MovieSummarySerializer
+from movies import services as movie_services
+from movies.serializers import GenreIdField, MovieSummarySerializer
 from users import recommender, services
 from users.models import User
 
@@ -21,14 +25,34 @@ MAX_PREFERRED_GENRES = 50
 # --- auth ---------------------------------------------------------------------------------------------
 
 
+# minLength mirrors MinimumLengthValidator and the pattern NumericPasswordValidator (one character that
+# is not a digit), so the schema states them; "not common" and "not too similar to the username" cannot
+# be said in JSON Schema. The validators themselves still decide (users.serializers.validate).
+@extend_schema_field({"type": "string", "format": "password", "minLength": 8, "maxLength": 128, "pattern": "\\D"})
+class NewPasswordField(serializers.CharField):
+    pass
+
+
+class UsernameField(serializers.RegexField):
+    """A new username: a JSON string only (DRF would turn the number 42 into "42"; the schema says string)."""
+
+    default_error_messages = {"not_a_string": "Not a valid string."}
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            self.fail("not_a_string")
+        return super().to_internal_value(data)
+
+
 class RegisterInputSerializer(serializers.Serializer):
-    username = serializers.RegexField(UnicodeUsernameValidator.regex, max_length=150,
+    username = UsernameField(UnicodeUsernameValidator.regex, max_length=150,
                                       help_text="Letters, digits and @/./+/-/_ only; unique regardless of case.")
     email = serializers.EmailField(max_length=254, help_text="Unique regardless of case.")
-    # min_length mirrors MinimumLengthValidator so the schema states it; the other validators
-    # (common, numeric, too similar to the username) cannot be said in JSON Schema.
-    password = serializers.CharField(write_only=True, trim_whitespace=False, min_length=8, max_length=128,
-                                     style={"input_type": "password"})
+    password = NewPasswordField(
+        write_only=True, trim_whitespace=False, min_length=8, max_length=128, style={"input_type": "password"},
+        help_text="8 to 128 characters, not only digits; common passwords and passwords too similar to the "
+                  "username or email are refused.",
+    )
 
     def validate_username(self, value: str) -> str:
         if services.username_taken(username=value):
@@ -78,6 +102,8 @@ class LoginSerializer(TokenObtainPairSerializer):
         self.user = authenticate(request=self.context.get("request"), username=username, password=attrs["password"])
         if self.user is None or not self.user.is_active:
             raise exceptions.AuthenticationFailed(self.error_messages["no_active_account"], "no_active_account")
+        if jwt_settings.UPDATE_LAST_LOGIN:  # what simplejwt's own login does; the admin shows it
+            update_last_login(None, self.user)
         return services.tokens_for_user(user=self.user)
 
 
@@ -88,8 +114,17 @@ class LoginInputSerializer(serializers.Serializer):
     password = serializers.CharField(write_only=True, style={"input_type": "password"})
 
 
+class TokenField(serializers.CharField):
+    """A token string. Whatever it holds (a NUL character included) it is checked as a token, so a
+    malformed one is a 401 `token_not_valid` like any other bad token, not a 400."""
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.validators = [v for v in self.validators if not isinstance(v, ProhibitNullCharactersValidator)]
+
+
 class RefreshInputSerializer(serializers.Serializer):
-    refresh = serializers.CharField(help_text="A refresh token.")
+    refresh = TokenField(help_text="A refresh token, as returned by login, register or refresh.")
 
 
 # --- profile ------------------------------------------------------------------------------------------
@@ -106,8 +141,8 @@ class MeSerializer(serializers.Serializer):
 class MeUpdateSerializer(serializers.Serializer):
     email = serializers.EmailField(max_length=254, required=False)
     preferred_genres = serializers.ListField(
-        child=serializers.IntegerField(min_value=1, max_value=INT32_MAX), required=False,
-        max_length=MAX_PREFERRED_GENRES, help_text="Genre ids (see /api/movies/genres/); replaces the list.",
+        child=GenreIdField(min_value=1, max_value=INT32_MAX), required=False,
+        max_length=MAX_PREFERRED_GENRES, help_text="Genre ids (see /api/movies/genres/); replaces the list. An id that is no movie genre is a 400.",
     )
 
     def validate_email(self, value: str) -> str:
@@ -118,8 +153,7 @@ class MeUpdateSerializer(serializers.Serializer):
 
     def validate_preferred_genres(self, value: list[int]) -> list[int]:
         wanted = list(dict.fromkeys(value))
-        known = set(Genre.objects.filter(id__in=wanted).values_list("id", flat=True))
-        unknown = [genre_id for genre_id in wanted if genre_id not in known]
+        unknown = movie_services.genres_unknown(genre_ids=wanted)
         if unknown:
             raise serializers.ValidationError([f"Unknown genre id {genre_id}." for genre_id in unknown])
         return wanted

@@ -12,6 +12,7 @@ from rest_framework.settings import api_settings
 from rest_framework.views import APIView
 from rest_framework_simplejwt.views import TokenObtainPairView
 
+from movie_backend import examples as ex
 from movie_backend.pagination import validated_query
 from movie_backend.schema import UPSTREAM, error_responses
 from movies.services import image_config
@@ -63,7 +64,13 @@ class RegisterView(PublicAuthView):
                     "logged in at once. Username and email are unique regardless of case; the password "
                     "must pass the password validators.",
         request=RegisterInputSerializer,
-        responses={201: RegisterOutputSerializer, **error_responses(400, 429)},
+        responses={201: RegisterOutputSerializer, **error_responses(400, 429, invalid={
+            "username": ["A user with that username already exists."],
+            "password": ["This password is too common."]})},
+        examples=[
+            ex.request("alice", {"username": "alice", "email": "alice@example.com", "password": ex.ALICE_PASSWORD}),
+            ex.response("Account created, logged in", {"user": ex.ALICE, **ex.TOKENS}, status=201),
+        ],
     )
     def post(self, request):
         data = _parse(RegisterInputSerializer, request.data)
@@ -86,12 +93,20 @@ class LoginView(TokenObtainPairView):
         request=LoginInputSerializer,
         responses={
             200: TokenPairSerializer,
-            **error_responses(400, 429),
+            **error_responses(400, 429, invalid={"password": ["This field is required."]}),
             401: OpenApiResponse(
                 response=error_responses(401)[401].response,
                 description="Unknown account, wrong password or inactive account (`no_active_account`).",
+                examples=[ex.response("no_active_account", {
+                    "detail": "No active account found with the given credentials", "code": "no_active_account",
+                }, status=401)],
             ),
         },
+        examples=[
+            ex.request("alice", {"username": "alice", "password": ex.ALICE_PASSWORD}),
+            ex.request("alice, by email", {"username": "alice@example.com", "password": ex.ALICE_PASSWORD}),
+            ex.response("Tokens", ex.TOKENS),
+        ],
     )
     def post(self, request, *args, **kwargs):
         return super().post(request, *args, **kwargs)
@@ -105,7 +120,10 @@ class RefreshView(PublicAuthView):
         description="Returns a new access token and a new refresh token; the refresh token sent is "
                     "blacklisted and answers 401 `token_not_valid` from then on.",
         request=RefreshInputSerializer,
-        responses={200: TokenPairSerializer, **error_responses(400, 401, 429)},
+        responses={200: TokenPairSerializer, **error_responses(
+            400, 401, 429, invalid={"refresh": ["This field is required."]},
+            details={401: ("Token is blacklisted", "token_not_valid")})},
+        examples=[ex.request("A refresh token", {"refresh": ex.REFRESH}), ex.response("A new pair", ex.TOKENS)],
     )
     def post(self, request):
         data = _parse(RefreshInputSerializer, request.data)
@@ -120,7 +138,9 @@ class LogoutView(APIView):
         description="Revokes the caller's refresh token. The access token stays valid until it expires "
                     "(minutes), so clients drop it too.",
         request=RefreshInputSerializer,
-        responses={204: OpenApiResponse(description="Refresh token revoked."), **error_responses(400, 401, 429)},
+        responses={204: OpenApiResponse(description="Refresh token revoked."),
+                   **error_responses(400, 401, 429, invalid={"refresh": ["This field is required."]})},
+        examples=[ex.request("alice's refresh token", {"refresh": ex.REFRESH})],
     )
     def post(self, request):
         data = _parse(RefreshInputSerializer, request.data)
@@ -134,6 +154,7 @@ class MeView(APIView):
     @extend_schema(
         tags=USER_TAGS, summary="My profile",
         responses={200: MeSerializer, **error_responses(401, 429)},
+        examples=[ex.response("alice", ex.ME)],
     )
     def get(self, request):
         profile = services.profile_ensure(user=request.user)
@@ -143,7 +164,13 @@ class MeView(APIView):
         tags=USER_TAGS, summary="Update my profile",
         description="Change `email` and/or `preferred_genres` (replaces the list). Other fields are ignored.",
         request=MeUpdateSerializer,
-        responses={200: MeSerializer, **error_responses(400, 401, 429)},
+        responses={200: MeSerializer, **error_responses(400, 401, 429, invalid={
+            "preferred_genres": ["Unknown genre id 4242."]})},
+        examples=[
+            ex.request("Science fiction and horror", {"preferred_genres": [878, 27]}),
+            ex.request("A new email", {"email": "alice@example.org"}),
+            ex.response("alice", ex.ME),
+        ],
     )
     def patch(self, request):
         data = _parse(MeUpdateSerializer, request.data, user=request.user)
@@ -158,6 +185,7 @@ class FavoriteListView(APIView):
         tags=USER_TAGS, summary="My favorites", description="Newest first.",
         parameters=[FavoriteListQuerySerializer],
         responses={200: FavoritePageSerializer, **error_responses(400, 401, 429)},
+        examples=[ex.response("alice's favorites", ex.page(ex.FAVORITE, total_results=1))],
     )
     def get(self, request):
         page = validated_query(FavoriteListQuerySerializer, request)["page"]
@@ -171,8 +199,15 @@ class FavoriteListView(APIView):
         responses={
             201: FavoriteSerializer,
             200: OpenApiResponse(response=FavoriteSerializer, description="Already a favorite; nothing changed."),
-            **error_responses(400, 401, 404, 429, *UPSTREAM),
+            **error_responses(400, 401, 404, 429, *UPSTREAM, invalid={
+                "movie_id": ["Ensure this value is greater than or equal to 1."]},
+                details={404: ("Movie not found.", "not_found")}),
         },
+        examples=[
+            ex.request("Alien", {"movie_id": 348}),
+            ex.response("Added", ex.FAVORITE, status=201),
+            ex.response("Already a favorite", ex.FAVORITE, status=200),
+        ],
     )
     def post(self, request):
         data = _parse(FavoriteInputSerializer, request.data)
@@ -206,6 +241,7 @@ class RecommendationsView(APIView):
                     "what is popular.",
         parameters=[RecommendationQuerySerializer],
         responses={200: RecommendationPageSerializer, **error_responses(400, 401, 429)},
+        examples=[ex.response("For alice, who likes Alien", ex.RECOMMENDATIONS)],
     )
     def get(self, request):
         page = validated_query(RecommendationQuerySerializer, request)["page"]

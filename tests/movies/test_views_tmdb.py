@@ -247,11 +247,12 @@ def test_recommended_filters_by_genre_and_asks_tmdb_for_that_genre(api_client, t
     assert discover[0].request.params["with_genres"] == "16"
 
 
-def test_recommended_unknown_genre_is_400(api_client, tmdb):
-    response = api_client.get("/api/movies/recommended/", {"genre": 4242})
+def test_recommended_unknown_genre_matches_nothing_without_asking_tmdb(api_client, tmdb):
+    response = api_client.get("/api/movies/recommended/", {"genre": 4242, "page": 2})
 
-    assert response.status_code == 400
-    assert response.json()["errors"] == {"genre": ["Unknown genre id 4242."]}
+    assert response.status_code == 200
+    assert response.json() == {"page": 2, "total_pages": 0, "total_results": 0, "results": []}
+    assert "X-Cache" not in response
     assert tmdb.upstream_calls() == []
 
 

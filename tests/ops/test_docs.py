@@ -100,3 +100,28 @@ def test_static_asset_wrong_method_is_json_405(production_client, collected_stat
 
     assert response.status_code == 405
     assert response.json() == {"detail": 'Method "POST" not allowed.', "code": "method_not_allowed"}
+
+
+# Hosts the bundled docs assets were seen to load from (ReDoc's footer logo) or that such bundles use.
+# (Swagger UI's bundle names validator.swagger.io as a default that the page's settings turn off.)
+CDN_HOSTS = ("cdn.redoc.ly", "fonts.googleapis.com", "fonts.gstatic.com", "unpkg.com", "cdn.jsdelivr.net",
+             "cdnjs.cloudflare.com")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("page", ["/api/docs/", "/api/redoc/"])
+def test_docs_page_and_its_assets_name_no_cdn(production_client, page):
+    html = production_client.get(page).content.decode()
+    collector = _AssetCollector()
+    collector.feed(html)
+    scripts = [url for url in collector.urls if url.endswith((".js", ".css"))]
+
+    bodies = {page: html}
+    for url in scripts:
+        asset = production_client.get(url)
+        bodies[url] = b"".join(asset.streaming_content).decode()
+        asset.close()
+
+    assert any("redoc" in url for url in scripts) == (page == "/api/redoc/")
+    found = {url: [host for host in CDN_HOSTS if host in body] for url, body in bodies.items()}
+    assert found == {url: [] for url in bodies}

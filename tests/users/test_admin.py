@@ -1,6 +1,11 @@
+import datetime as dt
+import re
+
 import pytest
 from django.test import Client
+from django.utils import timezone
 
+from movies.models import Movie
 from tests.builders import make_genres, make_movie, make_user
 from users.models import Favorite, Profile
 
@@ -45,3 +50,122 @@ def test_admin_user_page_shows_profile_inline(admin_client_logged_in):
 
     assert response.status_code == 200
     assert b'id="profile-0"' in response.content
+
+
+# --- issue 10: what an admin sees ----------------------------------------------------------------------
+
+
+def test_api_login_updates_last_login(api_client):
+    alice = make_user("alice")
+    assert alice.last_login is None
+
+    response = api_client.post("/api/auth/login/", {"username": "alice", "password": "correct-Horse-battery-9"},
+                               format="json")
+
+    alice.refresh_from_db()
+    assert response.status_code == 200
+    assert alice.last_login is not None
+    assert (timezone.now() - alice.last_login).total_seconds() < 60
+
+
+def test_failed_api_login_leaves_last_login_alone(api_client):
+    alice = make_user("alice")
+
+    response = api_client.post("/api/auth/login/", {"username": "alice", "password": "wrong-password-1"}, format="json")
+
+    alice.refresh_from_db()
+    assert response.status_code == 401
+    assert alice.last_login is None
+
+
+def test_movie_id_is_read_only_on_change_but_set_on_add(admin_client_logged_in):
+    movie = make_movie(id=603, title="The Matrix")
+
+    change = admin_client_logged_in.get(f"/admin/movies/movie/{movie.id}/change/")
+    add = admin_client_logged_in.get("/admin/movies/movie/add/")
+
+    assert change.status_code == 200 and add.status_code == 200
+    assert b'name="id"' not in change.content
+    assert b'name="id"' in add.content
+
+
+def test_movie_id_cannot_be_changed_by_posting_it(admin_client_logged_in):
+    movie = make_movie(id=603, title="The Matrix", genres=(18,))
+
+    response = admin_client_logged_in.post(f"/admin/movies/movie/{movie.id}/change/", {
+        "id": "604", "title": "The Matrix", "original_title": "The Matrix", "vote_average": "8", "vote_count": "1",
+        "popularity": "1", "budget": "0", "revenue": "0", "cast": "[]", "directors": "[]", "trailer": "null",
+        "genres": ["18"],
+    })
+
+    assert response.status_code == 302
+    assert list(Movie.objects.values_list("id", "title")) == [(603, "The Matrix")]
+
+
+def _filter_links(html: str, title: str) -> list[str]:
+    block = re.search(rf'<details data-filter-title="{title}"(.*?)</details>', html, re.S)
+    return re.findall(r'<a href="[^"]*">([^<]*)</a>', block.group(1)) if block else []
+
+
+def test_movie_release_drill_down_is_decades_then_years(admin_client_logged_in):
+    for movie_id, year in [(1, 1972), (2, 1979), (3, 1994), (4, 1999), (5, 1999), (6, 2010)]:
+        make_movie(id=movie_id, release_date=dt.date(year, 6, 1))
+
+    first = admin_client_logged_in.get("/admin/movies/movie/").content.decode()
+    nineties = admin_client_logged_in.get("/admin/movies/movie/", {"released_decade": "1990"}).content.decode()
+    one_year = admin_client_logged_in.get("/admin/movies/movie/", {"released_decade": "1990", "released_year": "1999"})
+
+    assert _filter_links(first, "release decade") == ["All", "2010s", "1990s", "1970s"]
+    assert _filter_links(first, "release year") == []  # offered once a decade is chosen
+    assert "release_date__year=" not in first  # no date hierarchy with one link a year
+    assert _filter_links(nineties, "release year") == ["All", "1999", "1994"]
+    assert "3 movies" in nineties
+    assert one_year.status_code == 200
+    assert "2 movies" in one_year.content.decode()
+
+
+def test_movie_filters_offer_real_choices_only(admin_client_logged_in):
+    make_movie(id=1, status="", original_language="en")
+    make_movie(id=2, status="", original_language="fr")
+
+    html = admin_client_logged_in.get("/admin/movies/movie/").content.decode()
+
+    assert _filter_links(html, "status") == []  # only blanks: no filter offering just "All"
+    assert _filter_links(html, "original language") == ["All", "en", "fr"]
+
+
+def test_movie_list_shows_favorites_count_in_one_query(admin_client_logged_in, django_assert_max_num_queries):
+    movies = [make_movie(id=movie_id) for movie_id in (1, 2, 3)]
+    for name in ("alice", "bob"):
+        Favorite.objects.create(user=make_user(name), movie=movies[0])
+    Favorite.objects.create(user=make_user("carol"), movie=movies[1])
+
+    with django_assert_max_num_queries(10) as queries:  # session, user, count, page, filters: not one a row
+        response = admin_client_logged_in.get("/admin/movies/movie/", {"o": "1"})
+    few_rows = len(queries)
+    for movie_id in range(4, 40):
+        make_movie(id=movie_id)
+    with django_assert_max_num_queries(few_rows):
+        admin_client_logged_in.get("/admin/movies/movie/", {"o": "1"})
+
+    assert response.status_code == 200
+    counts = re.findall(r'<td class="field-favorites">(\d+)</td>', response.content.decode())
+    assert counts == ["2", "1", "0"]
+
+
+def test_profile_list_shows_preferred_genres_prefetched(admin_client_logged_in, django_assert_max_num_queries):
+    make_genres(18, 878, 35)
+    Profile.objects.create(user=make_user("alice")).preferred_genres.set([878, 18])
+    Profile.objects.create(user=make_user("bob"))
+
+    with django_assert_max_num_queries(12) as queries:
+        response = admin_client_logged_in.get("/admin/users/profile/")
+    few_rows = len(queries)
+    for index in range(20):
+        Profile.objects.create(user=make_user(f"user{index}")).preferred_genres.set([35])
+    with django_assert_max_num_queries(few_rows):
+        admin_client_logged_in.get("/admin/users/profile/")
+
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert re.findall(r'<td class="field-genres">([^<]*)</td>', html) == ["-", "Drama, Science Fiction"]

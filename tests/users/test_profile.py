@@ -1,5 +1,6 @@
 import pytest
 
+from movies.models import Genre
 from tests.builders import make_genres, make_user
 from users.models import Profile
 
@@ -101,3 +102,35 @@ def test_put_not_allowed(alice_client):
 
 def test_me_requires_auth(api_client):
     assert api_client.patch(ME, {"email": "x@example.com"}, format="json").status_code == 401
+
+
+def test_patch_preferred_genres_on_a_fresh_tmdb_deployment_loads_the_served_list(alice_client, user, tmdb):
+    # Nothing warmed: the genre table is empty until someone asks for the list the API serves.
+    assert not Genre.objects.exists()
+
+    response = alice_client.patch(ME, {"preferred_genres": [878, 53]}, format="json")
+
+    assert response.status_code == 200
+    assert response.json() == me_body(user, [53, 878])
+    assert sorted(Genre.objects.filter(id__in=[53, 878]).values_list("id", "name")) == [
+        (53, "Thriller"), (878, "Science Fiction")]
+    assert len(tmdb.calls) == 1 and tmdb.calls[0].request.path_url.startswith("/3/genre/movie/list")
+
+
+def test_patch_preferred_genres_cached_list_restores_missing_rows(alice_client, user, tmdb):
+    alice_client.get("/api/movies/genres/")  # the list is now cached
+    Genre.objects.all().delete()  # e.g. a database restored from before the first genre fetch
+
+    response = alice_client.patch(ME, {"preferred_genres": [18]}, format="json")
+
+    assert response.status_code == 200
+    assert response.json() == me_body(user, [18])
+    assert len(tmdb.calls) == 1
+
+
+def test_patch_genre_tmdb_does_not_serve_is_400_with_tmdb(alice_client, user, tmdb):
+    response = alice_client.patch(ME, {"preferred_genres": [878, 10770, 999999]}, format="json")
+
+    assert response.status_code == 400
+    assert response.json() == {"detail": "Invalid input.", "code": "invalid",
+                               "errors": {"preferred_genres": ["Unknown genre id 999999."]}}

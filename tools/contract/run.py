@@ -241,6 +241,7 @@ def run_schemathesis(base: str, token: str, args: argparse.Namespace, *, degrade
     command = [
         str(BIN / "schemathesis"), "--config-file", str(DEGRADED_CONFIG if degraded else CONFIG),
         "run", f"{base}/api/schema/?format=json",
+        "--checks", "all",
         *selection,
         "--workers", str(args.workers),
         "--report", "junit,ndjson",
