@@ -8,20 +8,36 @@ from django.core.cache import caches
 from rest_framework.test import APIClient
 
 from movie_backend import cache as api_cache
+from movie_backend import db as database
 from movies import services
 from tests.fakes import FakeTMDb
 
 
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix):
+    """Creating, migrating and dropping the test database are not requests: no statement deadline
+    for them (on a busy machine DROP DATABASE alone can take seconds). Tests of the deadline set
+    DB_STATEMENT_TIMEOUT_MS themselves (tests/dbfaults.py builds its connections from it)."""
+    from django.conf import settings as django_settings
+    from django.db import connections
+
+    django_settings.DB_STATEMENT_TIMEOUT_MS = 0
+    for settings_dict in (django_settings.DATABASES["default"], connections["default"].settings_dict):
+        settings_dict.get("OPTIONS", {}).pop("options", None)
+
+
 @pytest.fixture(autouse=True)
 def _fresh_caches(settings):
-    """Every test starts with empty caches and a closed cache circuit breaker."""
+    """Every test starts with empty caches and closed cache and database circuit breakers."""
     for alias in settings.CACHES:
         caches[alias].clear()
     api_cache.backend.reset()
+    database.breaker.reset()
     services._reference_unavailable_until = 0.0
     yield
     for alias in settings.CACHES:
         caches[alias].clear()
+    database.breaker.reset()
 
 
 @pytest.fixture(autouse=True)
