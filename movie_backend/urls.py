@@ -2,6 +2,8 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
+from users.admin import admin_login
+
 urlpatterns = [
     path("api/movies/", include("movies.urls")),
     path("api/", include("users.urls")),
@@ -9,6 +11,7 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
     path("api/redoc/", SpectacularRedocView.as_view(url_name="schema"), name="redoc"),
     path("", include("movie_backend.ops_urls")),
+    path("admin/login/", admin_login),  # the admin's own login, rate-limited like the API login
     path("admin/", admin.site.urls),
 ]
 
