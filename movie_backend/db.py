@@ -8,8 +8,10 @@ still acknowledges them. So every wait on a psycopg2 connection goes through a w
 (psycopg2's "green" mode, what gevent integrations use) that gives up after a deadline:
 DB_CONNECT_TIMEOUT while connecting, DB_STATEMENT_TIMEOUT_MS plus a second of grace on a query (the
 server normally cancels the query first). Giving up raises OperationalError, which the API answers
-as 503 `database_unavailable`, and opens a short breaker: for DB_BREAKER_SECONDS new connections
-fail at once instead of each request waiting out its own timeout on the same hung server.
+as 503 `database_unavailable`, and opens a short breaker: for DB_BREAKER_SECONDS every wait in the
+process (connecting, or a query on a connection kept from before) fails at once instead of each
+request, on each thread's persistent connection, waiting out its own timeout on the same hung server.
+The first wait after the interval goes through and trips the breaker again if the server still hangs.
 """
 
 from __future__ import annotations
@@ -72,8 +74,8 @@ def _limit(connecting: bool) -> float | None:
 def wait_with_deadline(conn) -> None:
     """psycopg2 wait callback: poll the connection until its operation completes, at most the deadline."""
     connecting = conn.status == extensions.STATUS_SETUP
-    if connecting and breaker.is_open():
-        raise psycopg2.OperationalError("database unavailable: recent waits on it timed out (breaker open)")
+    if breaker.is_open():
+        raise psycopg2.OperationalError("database unavailable: a recent wait on it timed out (breaker open)")
     limit = _limit(connecting)
     deadline = None if limit is None else time.monotonic() + limit
     while True:

@@ -87,7 +87,7 @@ class HungServer:
 
 class FreezableProxy:
     """A TCP proxy to a real server; `freeze()` stops forwarding in both directions (a server that
-    hangs mid-session: its kernel still accepts the bytes, nothing answers)."""
+    hangs mid-session: its kernel still accepts the bytes, nothing answers), `thaw()` resumes."""
 
     def __init__(self, host: str, port: int) -> None:
         self._target = (host, port)
@@ -99,6 +99,9 @@ class FreezableProxy:
 
     def freeze(self) -> None:
         self._frozen.set()
+
+    def thaw(self) -> None:
+        self._frozen.clear()
 
     def _accept(self) -> None:
         while True:

@@ -4,7 +4,7 @@ and never a hang. The database is really broken (tests/dbfaults.py), nothing of 
 import time
 
 import pytest
-from django.db import connection
+from django.db import close_old_connections, connection
 from django.test import Client
 from rest_framework_simplejwt.tokens import AccessToken
 
@@ -27,10 +27,10 @@ def bearer(db):
     return f"Bearer {AccessToken.for_user(make_user('alice'))}"
 
 
-def _assert_database_unavailable(response):
+def _assert_database_unavailable(response, *, retry_after: str = "5"):
     assert response.status_code == 503
     assert response.json() == DATABASE_UNAVAILABLE
-    assert response["Retry-After"] == "5"
+    assert response["Retry-After"] == retry_after  # DB_BREAKER_SECONDS
 
 
 def test_database_down_is_503_on_an_authenticated_endpoint(client, bearer):
@@ -85,22 +85,34 @@ def test_database_hung_while_connecting_is_503_within_the_connect_timeout(client
 
 
 @pytest.mark.slow
-def test_database_hung_mid_session_is_503_within_the_statement_deadline(client, bearer, settings):
+def test_database_hung_mid_session_is_503_within_the_statement_deadline_then_recovers(client, bearer, settings):
     if connection.vendor != "postgresql":
         pytest.skip("needs the PostgreSQL server of the run to proxy to")
     settings.DB_STATEMENT_TIMEOUT_MS = 500
+    settings.DB_BREAKER_SECONDS = 1
     real = connection.settings_dict
     with FreezableProxy(real["HOST"] or "127.0.0.1", int(real["PORT"] or 5432)) as proxy:
         entry = postgres_at(proxy.port, host="127.0.0.1", name=real["NAME"], user=real["USER"])
         with default_database(entry):
-            assert client.get("/api/users/me/", HTTP_AUTHORIZATION=bearer).status_code in (200, 401)
+            # alice exists only inside the test's transaction, on the other connection: 401 here.
+            assert client.get("/api/users/me/", HTTP_AUTHORIZATION=bearer).status_code == 401
             proxy.freeze()  # the established connection now gets no answer, as from a stopped server
             started = time.monotonic()
-            response = client.get("/api/users/me/", HTTP_AUTHORIZATION=bearer)
+            hung = client.get("/api/users/me/", HTTP_AUTHORIZATION=bearer)
             took = time.monotonic() - started
+            started = time.monotonic()
+            while_open = client.get("/api/users/me/", HTTP_AUTHORIZATION=bearer)
+            took_while_open = time.monotonic() - started
+            proxy.thaw()
+            time.sleep(1.1)  # the breaker's interval
+            close_old_connections()  # what Django runs at every request's start (the test client does not)
+            recovered = client.get("/api/users/me/", HTTP_AUTHORIZATION=bearer)
 
-    _assert_database_unavailable(response)
+    _assert_database_unavailable(hung, retry_after="1")
     assert took < 3.0  # the 0.5 s statement deadline plus 1 s grace, not forever
+    assert while_open.status_code == 503
+    assert took_while_open < 0.5  # the breaker is open: no second wait
+    assert recovered.status_code == 401  # answered by the database again (see above), no restart
 
 
 def test_readyz_503_within_two_seconds_when_database_hangs(client):
