@@ -3,6 +3,7 @@ Shared fixtures. TMDb is faked at the HTTP boundary only (`responses`); the data
 are the real configured backends (PostgreSQL and Redis in CI, SQLite and locmem by default).
 """
 
+import shutil
 import tempfile
 from pathlib import Path
 
@@ -35,6 +36,8 @@ def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix):
         settings_dict.get("OPTIONS", {}).pop("options", None)
         if settings_dict["ENGINE"] == "django.db.backends.sqlite3":
             settings_dict.setdefault("TEST", {})["NAME"] = str(test_db)
+    yield
+    shutil.rmtree(test_db.parent, ignore_errors=True)  # after the test database's own teardown
 
 
 @pytest.fixture(autouse=True)
