@@ -17,6 +17,7 @@ The first wait after the interval goes through and trips the breaker again if th
 from __future__ import annotations
 
 import logging
+import math
 import select
 import threading
 import time
@@ -30,11 +31,12 @@ logger = logging.getLogger(__name__)
 STATEMENT_GRACE = 1.0  # seconds the client waits beyond the server's statement_timeout
 
 
-def postgres_options(*, connect_timeout: int, statement_timeout_ms: int) -> dict:
-    """OPTIONS of a PostgreSQL DATABASES entry: libpq's connect timeout and the server-side statement
-    timeout of every session (0 leaves the server's default), plus keepalives that notice a dead peer."""
+def postgres_options(*, connect_timeout: float, statement_timeout_ms: int) -> dict:
+    """OPTIONS of a PostgreSQL DATABASES entry: libpq's connect timeout (whole seconds, at least 2: its
+    own rule; the wait callback enforces the exact value), the server-side statement timeout of every
+    session (0 leaves the server's default), and keepalives that notice a dead peer."""
     options = {
-        "connect_timeout": connect_timeout,
+        "connect_timeout": max(2, math.ceil(connect_timeout)),
         "keepalives": 1, "keepalives_idle": 10, "keepalives_interval": 5, "keepalives_count": 3,
     }
     if statement_timeout_ms > 0:
@@ -65,7 +67,7 @@ breaker = _Breaker()
 
 def _limit(connecting: bool) -> float | None:
     if connecting:
-        return float(settings.DB_CONNECT_TIMEOUT) if settings.DB_CONNECT_TIMEOUT > 0 else None
+        return settings.DB_CONNECT_TIMEOUT if settings.DB_CONNECT_TIMEOUT > 0 else None
     if settings.DB_STATEMENT_TIMEOUT_MS <= 0:
         return None
     return settings.DB_STATEMENT_TIMEOUT_MS / 1000 + STATEMENT_GRACE

@@ -99,7 +99,7 @@ WSGI_APPLICATION = "movie_backend.wsgi.application"
 # a statement by DB_STATEMENT_TIMEOUT_MS on the server plus a second of grace on the client (so a
 # hung server costs a request ~4 s once, not forever); after such a timeout new connections fail at
 # once for DB_BREAKER_SECONDS. Any of these failures is a 503 `database_unavailable`.
-DB_CONNECT_TIMEOUT = config("DB_CONNECT_TIMEOUT", default=2, cast=int)  # seconds; libpq's minimum is 2
+DB_CONNECT_TIMEOUT = config("DB_CONNECT_TIMEOUT", default=2.0, cast=float)  # seconds
 DB_STATEMENT_TIMEOUT_MS = config("DB_STATEMENT_TIMEOUT_MS", default=3000, cast=int)  # 0: no limit
 DB_BREAKER_SECONDS = config("DB_BREAKER_SECONDS", default=5, cast=int)
 DATABASES = {
