@@ -20,7 +20,8 @@ from tests.fakes import FakeTMDb
 @pytest.fixture(scope="session")
 def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix):
     """Creating, migrating and dropping the test database are not requests: no statement deadline
-    for them (on a busy machine DROP DATABASE alone can take seconds). Tests of the deadline set
+    for them (on a busy machine DROP DATABASE alone can take seconds), nor for the race tests' lock
+    waits. Tests of the deadline set
     DB_STATEMENT_TIMEOUT_MS themselves (tests/dbfaults.py builds its connections from it).
 
     On SQLite the test database is a file, like the embedded default's, not Django's shared-cache
@@ -36,6 +37,7 @@ def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix):
         settings_dict.get("OPTIONS", {}).pop("options", None)
         if settings_dict["ENGINE"] == "django.db.backends.sqlite3":
             settings_dict.setdefault("TEST", {})["NAME"] = str(test_db)
+            settings_dict["OPTIONS"]["timeout"] = 20  # the busy timeout is SQLite's statement deadline
     yield
     shutil.rmtree(test_db.parent, ignore_errors=True)  # after the test database's own teardown
 
