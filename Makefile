@@ -19,8 +19,8 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt
 	'SECRET_KEY=' + secrets.token_urlsafe(50) + '\nJWT_SIGNING_KEY=' + secrets.token_urlsafe(50))" > .env
 	@echo "Wrote .env with generated SECRET_KEY and JWT_SIGNING_KEY"
 
-migrate: $(VENV)/.installed .env
-	$(PY) manage.py migrate --noinput
+migrate: $(VENV)/.installed .env  # no statement timeout: a migration may run long statements
+	DB_STATEMENT_TIMEOUT_MS=0 $(PY) manage.py migrate --noinput
 
 seed: migrate
 	$(PY) manage.py seed_demo

@@ -2,18 +2,27 @@
 One error format for the whole API: {"detail": str, "code": str} plus "errors" for validation.
 
 Upstream (TMDb) failures are APIExceptions of their own so that every layer above the TMDb client
-sees our errors, never `requests`.
+sees our errors, never `requests`. A database that is down, hung or too slow (connection refused or
+lost, connect or statement timeout) is a 503 `database_unavailable`, never a 500, on every path; a body
+over DATA_UPLOAD_MAX_MEMORY_SIZE is a 413 `request_too_large`.
 """
 
 import logging
+import sys
 
-from django.core.exceptions import PermissionDenied
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, RequestDataTooBig
+from django.db import InterfaceError, OperationalError
 from django.http import Http404, JsonResponse
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
 logger = logging.getLogger(__name__)
+
+# What django.db raises when the database cannot answer: refused, lost or closed connections, connect
+# and statement timeouts (psycopg2's QueryCanceled is an OperationalError), a locked SQLite file.
+DATABASE_UNAVAILABLE_ERRORS = (OperationalError, InterfaceError)
 
 
 class UpstreamError(exceptions.APIException):
@@ -54,6 +63,25 @@ class UpstreamBadResponse(UpstreamError):
     default_code = "upstream_bad_response"
 
 
+class DatabaseUnavailable(exceptions.APIException):
+    """The database is down, hung or too slow to answer. `Retry-After`: the breaker's interval (a hung
+    database is not asked again sooner, see movie_backend/db.py)."""
+
+    status_code = status.HTTP_503_SERVICE_UNAVAILABLE
+    default_detail = "The database is unavailable. Try again later."
+    default_code = "database_unavailable"
+
+    def __init__(self, detail: str | None = None):
+        super().__init__(detail)
+        self.retry_after = max(1, settings.DB_BREAKER_SECONDS)
+
+
+class RequestTooLarge(exceptions.APIException):
+    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+    default_detail = "Request body too large."
+    default_code = "request_too_large"
+
+
 def _first_message(detail) -> str:
     """The first human message inside DRF's nested error detail."""
     if isinstance(detail, dict):
@@ -91,6 +119,11 @@ def api_exception_handler(exc, context):
         exc = exceptions.NotFound()
     elif isinstance(exc, PermissionDenied):
         exc = exceptions.PermissionDenied()
+    elif isinstance(exc, RequestDataTooBig):
+        exc = RequestTooLarge()
+    elif isinstance(exc, DATABASE_UNAVAILABLE_ERRORS):
+        _log_database_unavailable(exc)
+        exc = DatabaseUnavailable()
 
     if not isinstance(exc, exceptions.APIException):
         view = context.get("view")
@@ -108,6 +141,18 @@ def api_exception_handler(exc, context):
     return response
 
 
+def _log_database_unavailable(exc: Exception) -> None:
+    logger.error("Database unavailable (%s: %s)", type(exc).__name__, str(exc).strip())
+
+
+def _error_json(exc: exceptions.APIException) -> JsonResponse:
+    response = JsonResponse(_error_body(exc), status=exc.status_code)
+    retry_after = getattr(exc, "retry_after", None)
+    if retry_after is not None:
+        response["Retry-After"] = str(retry_after)
+    return response
+
+
 # --- Django-level handlers so paths outside DRF (unknown URLs, crashes) answer JSON too -----------
 
 
@@ -116,10 +161,18 @@ def json_not_found(request, exception=None):
 
 
 def json_server_error(request):
+    # Django calls handler500 inside its `except` block: a database failure raised outside a DRF view
+    # (a middleware, the admin, the session store) is still a 503, not a 500.
+    exc = sys.exc_info()[1]
+    if isinstance(exc, DATABASE_UNAVAILABLE_ERRORS):
+        _log_database_unavailable(exc)
+        return _error_json(DatabaseUnavailable())
     return JsonResponse({"detail": "Internal server error.", "code": "server_error"}, status=500)
 
 
 def json_bad_request(request, exception=None):
+    if isinstance(exception, RequestDataTooBig):  # a body read outside DRF (the admin's forms)
+        return _error_json(RequestTooLarge())
     return JsonResponse({"detail": "Bad request.", "code": "bad_request"}, status=400)
 
 

@@ -22,7 +22,8 @@ class ValidationErrorSerializer(ErrorSerializer):
         required=False,
         help_text="Messages per field (`non_field_errors` for the body as a whole): a list of messages, or "
                   "for list and nested fields an object keyed by index or sub-field. Absent when the body "
-                  "could not be parsed at all (`code` is then `parse_error`).",
+                  "could not be parsed at all (`code` is then `parse_error`, `nesting_too_deep` or "
+                  "`invalid_unicode`).",
     )
 
 
@@ -32,6 +33,7 @@ _ERRORS = {
     403: (ErrorSerializer, "You do not have permission to perform this action.", "permission_denied"),
     404: (ErrorSerializer, "Not found.", "not_found"),
     405: (ErrorSerializer, 'Method "DELETE" not allowed.', "method_not_allowed"),
+    413: (ErrorSerializer, "Request body too large.", "request_too_large"),
     415: (ErrorSerializer, 'Unsupported media type "text/plain" in request.', "unsupported_media_type"),
     429: (ErrorSerializer, "Request was throttled. Expected available in 42 seconds.", "throttled"),
     502: (ErrorSerializer, "The movie data provider sent an answer we could not read.", "upstream_bad_response"),
@@ -39,11 +41,14 @@ _ERRORS = {
     504: (ErrorSerializer, "The movie data provider did not answer in time. Try again later.", "upstream_timeout"),
 }
 _DESCRIPTIONS = {
-    400: "Invalid input; `errors` names each bad field (`parse_error`: the body is not valid JSON).",
+    400: "Invalid input; `errors` names each bad field (`parse_error`: the body is not valid JSON; "
+         "`nesting_too_deep`: arrays/objects nested over 400 levels; `invalid_unicode`: a string holds "
+         "an unpaired surrogate such as `\\ud800`).",
     401: "Missing, invalid or expired access token.",
     403: "Authenticated but not allowed.",
     404: "No such object (or not yours).",
     405: "Method not allowed on this path.",
+    413: "The body is larger than the server accepts (`request_too_large`; 2.5 MB).",
     415: "The request body is not `application/json`.",
     429: "Rate limited; see the `Retry-After` header.",
     502: "TMDb answered with something unreadable (`upstream_bad_response`).",
@@ -54,6 +59,18 @@ _DESCRIPTIONS = {
 
 UPSTREAM = (502, 503, 504)
 _BODY_400 = {400: ("JSON parse error - Expecting value: line 1 column 1 (char 0)", "parse_error")}
+
+# The 503 of every operation that reads or writes the database (movie_backend.exceptions.DatabaseUnavailable).
+_DATABASE_503_DETAIL, _DATABASE_503_CODE = "The database is unavailable. Try again later.", "database_unavailable"
+_DATABASE_503_DESCRIPTION = "The database is down, hung or too slow (`database_unavailable`); see `Retry-After`."
+
+
+def database_unavailable_response() -> OpenApiResponse:
+    example = {"detail": _DATABASE_503_DETAIL, "code": _DATABASE_503_CODE}
+    return OpenApiResponse(
+        response=ErrorSerializer, description=_DATABASE_503_DESCRIPTION,
+        examples=[OpenApiExample(_DATABASE_503_CODE, value=example, response_only=True, status_codes=["503"])],
+    )
 
 
 PAGE_INVALID = {"page": ["Ensure this value is less than or equal to 500."]}
@@ -110,11 +127,13 @@ class AutoSchema(openapi.AutoSchema):
     - 401 whenever the view has authenticators: an invalid or expired Bearer token is refused even
       on endpoints that allow anonymous access;
     - 429 whenever the view has throttles (they are global, see DEFAULT_THROTTLE_CLASSES);
-    - 400 and 415 on operations with a request body (malformed JSON, another content type), and 400
-      on operations with query parameters (validated by a serializer);
+    - 400, 413 and 415 on operations with a request body (malformed JSON, too large, another content
+      type), and 400 on operations with query parameters (validated by a serializer);
+    - 503 `database_unavailable` on every operation whose view uses the database (all but those that
+      set `uses_database = False`, the probes), merged into the TMDb 503 where there is one;
     - 404 on operations with path parameters (the URL converter rejects the value, or no such object);
-    - headers: `WWW-Authenticate` on 401, `Retry-After` on 429, and on operations that go upstream
-      (those documenting 502 or 504) `Retry-After` on 503 and, for GETs, `X-Cache` on 2xx.
+    - headers: `WWW-Authenticate` on 401, `Retry-After` on 429 and on 503 (TMDb's or the database's),
+      and on operations that go upstream (those documenting 502 or 504), for GETs, `X-Cache` on 2xx.
     405 is not added: it answers methods an operation does not have, so it belongs to no operation
     (the contract run's `unsupported_method` check covers it: JSON body plus `Allow`).
     """
@@ -152,13 +171,31 @@ class AutoSchema(openapi.AutoSchema):
                 responses[str(status)] = self._get_response_for_code(
                     documented, str(status), media_types=["application/json"], direction=direction,
                 )
+        if self._uses_database():
+            self._add_database_503(responses, direction)
         self._add_headers(responses)
         return responses
+
+    def _uses_database(self) -> bool:
+        return getattr(self.view, "uses_database", True)
+
+    def _add_database_503(self, responses: dict, direction: str) -> None:
+        database = self._get_response_for_code(
+            database_unavailable_response(), "503", media_types=["application/json"], direction=direction,
+        )
+        existing = responses.get("503")
+        if existing is None:
+            responses["503"] = database
+            return
+        existing["description"] = f"{existing['description']} Also when the database is unavailable (`database_unavailable`)."
+        examples = existing.get("content", {}).get("application/json", {}).get("examples")
+        if examples is not None:
+            examples.update(database["content"]["application/json"]["examples"])
 
     def _implied_error_statuses(self) -> list[int]:
         statuses = []
         if self.method in _BODY_METHODS and self._get_request_body():
-            statuses += [400, 415]
+            statuses += [400, 413, 415]
         elif any(parameter["in"] == "query" for parameter in self._get_parameters()):
             statuses.append(400)  # query parameters are validated by a serializer
         if self.view.get_authenticators():
@@ -170,14 +207,14 @@ class AutoSchema(openapi.AutoSchema):
         return statuses
 
     def _add_headers(self, responses: dict) -> None:
-        # 503 alone may be a local dependency (readyz); 502/504 only ever come from TMDb.
+        # 502/504 only ever come from TMDb; readyz's 503 (a probe, uses_database False) has no Retry-After.
         goes_upstream = "502" in responses or "504" in responses
         cached_read = goes_upstream and self.method == "GET"
         for code, response in responses.items():
             wanted = []
             if code == "401":
                 wanted.append("WWW-Authenticate")
-            if code == "429" or (code == "503" and goes_upstream):
+            if code == "429" or (code == "503" and (goes_upstream or self._uses_database())):
                 wanted.append("Retry-After")
             if cached_read and code.startswith("2"):
                 wanted.append("X-Cache")

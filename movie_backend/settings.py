@@ -13,6 +13,8 @@ import dj_database_url
 from decouple import Csv, config
 from django.core.exceptions import ImproperlyConfigured
 
+from movie_backend.db import postgres_options
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 DEBUG = config("DEBUG", default=False, cast=bool)
@@ -54,6 +56,7 @@ INSTALLED_APPS = [
     "rest_framework_simplejwt.token_blacklist",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "movie_backend.apps.MovieBackendConfig",
     "movies",
     "users",
 ]
@@ -98,6 +101,13 @@ WSGI_APPLICATION = "movie_backend.wsgi.application"
 DATABASE_URL = config("DATABASE_URL", default="")
 # The embedded default: no DATABASE_URL, so SQLite beside manage.py; what a developer runs locally.
 EMBEDDED_DEFAULT = not DATABASE_URL
+# Every wait on the database is bounded (see movie_backend/db.py): connecting by DB_CONNECT_TIMEOUT,
+# a statement by DB_STATEMENT_TIMEOUT_MS on the server plus a second of grace on the client (so a
+# hung server costs a request ~4 s once, not forever); after such a timeout new connections fail at
+# once for DB_BREAKER_SECONDS. Any of these failures is a 503 `database_unavailable`.
+DB_CONNECT_TIMEOUT = config("DB_CONNECT_TIMEOUT", default=2.0, cast=float)  # seconds
+DB_STATEMENT_TIMEOUT_MS = config("DB_STATEMENT_TIMEOUT_MS", default=3000, cast=int)  # 0: no limit
+DB_BREAKER_SECONDS = config("DB_BREAKER_SECONDS", default=5, cast=int)
 DATABASES = {
     "default": dj_database_url.parse(
         DATABASE_URL or f"sqlite:///{BASE_DIR / 'db.sqlite3'}",
@@ -108,10 +118,16 @@ DATABASES = {
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Concurrent requests write the catalogue: wait for the lock (busy timeout) instead of failing,
     # take it at BEGIN so two writers cannot deadlock on an upgrade, and let readers run beside a writer.
+    # The busy timeout is SQLite's statement timeout: a lock held longer is a 503, not a hang.
     DATABASES["default"]["OPTIONS"] = {
-        "timeout": 20,
+        "timeout": DB_STATEMENT_TIMEOUT_MS / 1000 if DB_STATEMENT_TIMEOUT_MS > 0 else 20,
         "transaction_mode": "IMMEDIATE",
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+    }
+elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    DATABASES["default"]["OPTIONS"] = {
+        **postgres_options(connect_timeout=DB_CONNECT_TIMEOUT, statement_timeout_ms=DB_STATEMENT_TIMEOUT_MS),
+        **DATABASES["default"].get("OPTIONS", {}),  # what DATABASE_URL's query string sets wins
     }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -199,11 +215,13 @@ TMDB_MAX_REQUESTS_PER_SECOND = config("TMDB_MAX_REQUESTS_PER_SECOND", default=20
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         # JWT first so an unauthenticated request gets 401 with WWW-Authenticate, not 403.
-        "rest_framework_simplejwt.authentication.JWTAuthentication",
+        # simplejwt's, refusing (401) a signed token whose user id claim is not an id.
+        "users.authentication.JWTAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.AllowAny"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    # DRF's JSONParser with a nesting limit and no unpaired surrogates (movie_backend/parsers.py).
+    "DEFAULT_PARSER_CLASSES": ["movie_backend.parsers.JSONParser"],
     "DEFAULT_SCHEMA_CLASS": "movie_backend.schema.AutoSchema",
     "EXCEPTION_HANDLER": "movie_backend.exceptions.api_exception_handler",
     "DEFAULT_THROTTLE_CLASSES": [  # DRF's keys and scopes, counted with one cache increment a request
@@ -304,6 +322,7 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+    {"NAME": "users.validators.NotBlankPasswordValidator"},
 ]
 
 LANGUAGE_CODE = "en-us"

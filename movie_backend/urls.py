@@ -4,6 +4,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
 from movie_backend.ops import IndexView
+from users.admin import admin_login
 
 urlpatterns = [
     path("", IndexView.as_view(schema=None), name="index"),  # the same as /api/, documented once
@@ -18,6 +19,7 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema-docs"), name="swagger-ui"),
     path("api/redoc/", SpectacularRedocView.as_view(url_name="schema-docs"), name="redoc"),
     path("", include("movie_backend.ops_urls")),
+    path("admin/login/", admin_login),  # the admin's own login, rate-limited like the API login
     path("admin/", admin.site.urls),
 ]
 

@@ -20,7 +20,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from movie_backend.cache import Cached, Degraded, cached_call
-from movie_backend.exceptions import UpstreamError
+from movie_backend.exceptions import DATABASE_UNAVAILABLE_ERRORS, UpstreamError
 from movie_backend.pagination import Page, paginate_sequence
 from movies import payloads, ranking, selectors
 from movies.models import Genre, Movie
@@ -100,7 +100,7 @@ def _fetch_genres() -> list[dict]:
         for g in raw
         if isinstance(g, dict) and isinstance(g.get("id"), int) and isinstance(g.get("name"), str)
     ]
-    genres_upsert(genres)
+    _record(genres_upsert, genres)
     return sorted(genres, key=lambda g: g["name"])
 
 
@@ -132,6 +132,16 @@ def genres_unknown(*, genre_ids: Iterable[int]) -> list[int]:
 
 
 # --- catalogue writes ---------------------------------------------------------------------------------
+
+
+def _record(upsert: Callable[..., None], *args, **kwargs) -> None:
+    """Upsert what TMDb just answered into the catalogue, as a side effect of serving it: when the
+    database is unavailable the answer is served all the same (the failure is logged; the next fetch
+    writes it)."""
+    try:
+        upsert(*args, **kwargs)
+    except DATABASE_UNAVAILABLE_ERRORS as exc:
+        logger.warning("Catalogue not updated: database unavailable (%s: %s)", type(exc).__name__, str(exc).strip())
 
 
 def genres_upsert(genres: Iterable[dict]) -> None:
@@ -181,7 +191,7 @@ def catalogue_upsert(movies: Iterable[dict], *, details: bool = False) -> None:
 
 def _page_from_tmdb(body: dict) -> Page:
     page = payloads.page_from_tmdb(body, genre_names=genre_names(), images=image_config())
-    catalogue_upsert(page["results"])
+    _record(catalogue_upsert, page["results"])
     return page
 
 
@@ -215,8 +225,8 @@ def search_movies(*, query: str, page: int, year: int | None = None) -> Cached:
 
 def _fetch_movie_detail(movie_id: int) -> dict:
     detail = payloads.detail_from_tmdb(get_client().movie(movie_id), images=image_config())
-    genres_upsert(detail["genres"])
-    catalogue_upsert([detail], details=True)
+    _record(genres_upsert, detail["genres"])
+    _record(catalogue_upsert, [detail], details=True)
     return detail
 
 
@@ -292,7 +302,7 @@ def _fetch_recommended_pool(genre: int | None) -> list[dict] | Degraded:
     if genre is not None:
         movies = [m for m in movies if genre in m["genre_ids"]]
     ranked = ranking.rank_by_quality(movies)
-    catalogue_upsert(ranked)
+    _record(catalogue_upsert, ranked)
     return Degraded(ranked) if failures else ranked
 
 

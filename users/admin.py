@@ -1,7 +1,30 @@
+import math
+
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.http import HttpResponse
+from django.utils.html import escape
 
 from users.models import Favorite, Profile, User
+from users.throttles import AdminLoginRateThrottle, AdminLoginUsernameRateThrottle
+
+
+def admin_login(request, extra_context=None):
+    """The admin site's login view behind the API login's rate limits (per client IP and per
+    submitted username, the same counters): a login attempt over either limit is a 429 page
+    with Retry-After, whatever the password."""
+    if request.method == "POST":
+        for throttle in (AdminLoginRateThrottle(), AdminLoginUsernameRateThrottle()):
+            if not throttle.allow_request(request, None):
+                wait = math.ceil(throttle.wait())
+                page = HttpResponse(
+                    f"<!doctype html><title>Too many login attempts</title><h1>Too many login attempts</h1>"
+                    f"<p>Try again in {escape(wait)} seconds.</p>",
+                    status=429,
+                )
+                page["Retry-After"] = str(wait)
+                return page
+    return admin.site.login(request, extra_context)
 
 
 class ProfileInline(admin.StackedInline):

@@ -21,6 +21,7 @@ from rest_framework_simplejwt.utils import datetime_from_epoch
 
 from movie_backend.cache import invalidate_namespace
 from movies.services import movie_ensure
+from users.authentication import token_user_id
 from users.models import Favorite, Profile, User
 from users.selectors import user_recs_namespace
 
@@ -91,8 +92,7 @@ def token_refresh(*, refresh: str) -> dict[str, str]:
         token = RefreshToken(refresh)  # checks signature, expiry, type and the blacklist
     except TokenError as exc:
         raise InvalidToken(exc.args[0]) from exc
-    user_id = token.payload.get(jwt_settings.USER_ID_CLAIM)
-    user = User.objects.filter(**{jwt_settings.USER_ID_FIELD: user_id}).first()
+    user = User.objects.filter(**{jwt_settings.USER_ID_FIELD: token_user_id(token.payload)}).first()
     if user is None or not jwt_settings.USER_AUTHENTICATION_RULE(user):
         raise AuthenticationFailed("No active account found for the given token.", "no_active_account")
     if not _blacklist(token, user=user):  # another request rotated this token first

@@ -6,6 +6,8 @@ from django.db import connection
 from django.test import override_settings
 from django.test.utils import CaptureQueriesContext
 
+from tests.dbfaults import closed_port, default_database, postgres_at
+
 pytestmark = pytest.mark.django_db
 
 
@@ -79,18 +81,9 @@ def test_readyz_503_when_redis_port_is_closed(api_client, settings):
     assert response.json()["checks"] == {"database": "ok", "cache": "unavailable"}
 
 
-def test_readyz_503_names_database_when_query_fails(api_client, monkeypatch):
-    from django.db import OperationalError
-
-    from movie_backend import ops
-
-    class DeadConnection:
-        def cursor(self):
-            raise OperationalError("could not connect to server (test)")
-
-    monkeypatch.setattr(ops, "connection", DeadConnection())
-
-    response = api_client.get("/readyz")
+def test_readyz_503_names_database_when_it_is_down(api_client):
+    with default_database(postgres_at(closed_port())):  # a real PostgreSQL connection, refused
+        response = api_client.get("/readyz")
 
     assert response.status_code == 503
     assert response.json() == {

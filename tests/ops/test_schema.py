@@ -75,6 +75,37 @@ def test_every_operation_with_a_body_documents_400_and_415(schema):
     assert missing == []
 
 
+def test_every_operation_with_a_body_documents_413(schema):
+    missing = [
+        (method, path) for path, method, operation in _operations(schema)
+        if "requestBody" in operation and operation["responses"].get("413", {}).get("content", {})
+        .get("application/json", {}).get("examples", {}).get("RequestTooLarge", {}).get("value")
+        != {"detail": "Request body too large.", "code": "request_too_large"}
+    ]
+
+    assert missing == []
+
+
+def test_every_operation_but_the_probes_documents_database_unavailable_with_retry_after(schema):
+    documented = {
+        (method, path): operation["responses"].get("503", {})
+        for path, method, operation in _operations(schema)
+    }
+    missing = [
+        key for key, response in documented.items()
+        if key[1] not in ("/healthz", "/readyz")
+        and not (
+            "database_unavailable" in response.get("description", "")
+            and response["content"]["application/json"]["examples"]["DatabaseUnavailable"]["value"]
+            == {"detail": "The database is unavailable. Try again later.", "code": "database_unavailable"}
+            and "Retry-After" in response.get("headers", {})
+        )
+    ]
+
+    assert len(documented) > 10
+    assert missing == []
+
+
 def test_path_parameters_imply_404_and_query_parameters_400(schema):
     missing = [
         (method, path, status)

@@ -216,3 +216,24 @@ def test_recommendations_of_one_user_are_not_served_to_another(client_of, commun
 
     assert dave["X-Cache"] == "MISS"
     assert all(reason == POPULAR for reason in reasons(dave).values())
+
+
+def test_new_user_recommendations_while_tmdb_is_down_degrade_then_recover(alice_client, tmdb):
+    """A new user (no favorites, no genres) gets the everyone list, which needs TMDb. While TMDb
+    fails the answer is an empty page, never an error, kept only DEGRADED_TTL; then the real list."""
+    for path in ("/movie/top_rated", "/movie/popular"):
+        tmdb.add_error(path, 500)
+
+    down = alice_client.get(RECS)
+    again = alice_client.get(RECS)
+    for path in ("/movie/top_rated", "/movie/popular"):
+        tmdb.replace("GET", tmdb.url(path), json=list_body([movie_item(278, title="The Shawshank Redemption")]))
+    with time_machine.travel(dt.datetime.now(tz=dt.UTC) + dt.timedelta(seconds=DEGRADED_TTL + 1)):
+        recovered = alice_client.get(RECS)
+
+    assert (down.status_code, down["X-Cache"]) == (200, "MISS")
+    assert down.json() == {"page": 1, "total_pages": 0, "total_results": 0, "results": []}
+    assert (again.status_code, again["X-Cache"]) == (200, "HIT")
+    assert (recovered.status_code, recovered["X-Cache"]) == (200, "MISS")
+    assert ids(recovered) == [278]
+    assert reasons(recovered)[278]["kind"] == "popular"
