@@ -93,7 +93,7 @@ def test_every_operation_but_the_probes_documents_database_unavailable_with_retr
     }
     missing = [
         key for key, response in documented.items()
-        if key[1] not in ("/healthz", "/readyz")
+        if key[1] not in ("/healthz", "/readyz", "/api/")  # the probes and the index touch no database
         and not (
             "database_unavailable" in response.get("description", "")
             and response["content"]["application/json"]["examples"]["DatabaseUnavailable"]["value"]
