@@ -398,6 +398,19 @@ def test_calls_count_concurrent_identical_calls(stub):
     assert stub.calls() == {"calls": {}, "in_flight": {}, "peak_in_flight": {}}
 
 
+def test_delayed_call_ends_when_its_client_hangs_up(stub):
+    stub.inject_fault(delay=5.0, count=1, path_prefix="/configuration")
+    started = time.monotonic()
+    with pytest.raises(TimeoutError):
+        call(stub.base_url + "/configuration", params={"api_key": API_KEY}, timeout=0.2)
+    while stub.calls()["in_flight"] and time.monotonic() - started < 2:
+        time.sleep(0.02)
+
+    assert stub.calls()["in_flight"] == {}
+    assert time.monotonic() - started < 2
+    assert stub.calls()["peak_in_flight"] == {"/3/configuration": 1}
+
+
 def test_auth_failure_fault_and_reset(stub):
     stub.inject_fault(status=401, count=None)
     status, _, body = api(stub, "/configuration")

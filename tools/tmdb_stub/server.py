@@ -40,7 +40,9 @@ import hashlib
 import json
 import math
 import re
+import select
 import signal
+import socket
 import sys
 import threading
 import time
@@ -788,6 +790,10 @@ class StubState:
             self.config = dict(self._default_config)
 
 
+class _ClientGone(Exception):
+    """The client closed its connection while a delay fault held the answer."""
+
+
 class _Response(Exception):
     """Short-circuits handling with a ready response."""
 
@@ -853,7 +859,8 @@ class StubRequestHandler(BaseHTTPRequestHandler):
             if path == CONTROL_PREFIX or path.startswith(CONTROL_PREFIX + "/"):
                 status, payload, headers = self._control(path, params, body)
             else:
-                call = path + "?" + urlencode(sorted((k, v) for k, v in params.items() if k != "api_key"))
+                query = urlencode(sorted((k, v) for k, v in params.items() if k != "api_key"))
+                call = f"{path}?{query}" if query else path
                 self.state.call_started(call)
                 try:
                     status, payload, headers = self._api(path, params)
@@ -861,6 +868,9 @@ class StubRequestHandler(BaseHTTPRequestHandler):
                     self.state.call_ended(call)
         except _Response as response:
             status, payload, headers = response.status, response.body, response.headers
+        except _ClientGone:
+            self.close_connection = True
+            return
         except Exception:  # pragma: no cover - defensive; never leave a client hanging
             if self.state.verbose:
                 traceback.print_exc()
@@ -925,6 +935,22 @@ class StubRequestHandler(BaseHTTPRequestHandler):
             return 400, {"ok": False, "error": str(exc)}, {}
         return 405, {"ok": False, "error": f"{method} not allowed on {path}"}, {}
 
+    def _delay(self, seconds: float) -> None:
+        """Hold the answer `seconds`, like a hung TMDb; raises _ClientGone as soon as the client hangs
+        up (its timeout), so a call counts as in flight only while a client still waits for it."""
+        deadline = time.monotonic() + seconds
+        while (remaining := deadline - time.monotonic()) > 0:
+            readable, _, _ = select.select([self.connection], [], [], min(remaining, 0.05))
+            if not readable:
+                continue
+            try:
+                gone = self.connection.recv(1, socket.MSG_PEEK) == b""
+            except OSError:
+                gone = True
+            if gone:
+                raise _ClientGone()
+            time.sleep(max(0.0, deadline - time.monotonic()))  # a pipelined request: just wait
+
     # -- TMDb API ------------------------------------------------------------------------
     def _authorised(self, params: dict[str, str]) -> bool:
         state = self.state
@@ -939,7 +965,7 @@ class StubRequestHandler(BaseHTTPRequestHandler):
         fault = state.take_fault(path)
         if fault is not None:
             if fault.delay:
-                time.sleep(fault.delay)
+                self._delay(fault.delay)
             if fault.status is not None:
                 return fault.response()
         if not (path == API_PREFIX or path.startswith(API_PREFIX + "/")):
