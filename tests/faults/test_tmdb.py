@@ -1,0 +1,120 @@
+"""TMDb hung, failing (500) and rate-limiting (429), seen through gunicorn with Redis and PostgreSQL up."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from tests.faults.harness import Checks, Client, HealthProber, concurrently, ms, peak_in_flight, secs, statuses, worst
+
+pytestmark = pytest.mark.faults
+
+HANG = 20.0  # seconds the stub holds every TMDb call: far past any deadline the app may have
+DEADLINE = 10.0  # the issue's bound for an answer without a stale copy, multi-call endpoints included
+STALE_WITHIN = 1.0
+HEALTHZ_WITHIN = 0.1
+# The issue's scene: 8 concurrent requests for one multi-call answer.
+BURST = ["/api/movies/recommended/?genre=53"] * 8
+# Every kind of upstream answer, once each, for the error statuses.
+EACH_KIND = [
+    "/api/movies/550/",
+    "/api/movies/search/?q=heat",
+    "/api/movies/trending/?time_window=week",
+    "/api/movies/13/recommendations/",
+    "/api/movies/recommended/?genre=18",
+]
+SHORT_TTLS = dict.fromkeys(("CACHE_TTL_TRENDING", "CACHE_TTL_DETAILS", "CACHE_TTL_SEARCH", "CACHE_TTL_RECOMMENDATIONS"), "2")
+
+
+def _warm_reference_data(client: Client) -> None:
+    """Genres and the image configuration are cached for days in production: warm them first."""
+    for path in ("/api/movies/genres/", "/api/movies/trending/"):
+        answer = client.get(path)
+        assert answer.status == 200, f"warming {path}: {answer}"
+
+
+def test_tmdb_hung_without_stale_copy_answers_504_within_deadline(app):
+    client = Client(app.app, timeout=DEADLINE + 5)
+    _warm_reference_data(client)
+    app.stub.reset_counts()
+    app.stub.fault(delay=HANG)
+    app.app.dirty = True
+
+    with HealthProber(app.app) as probe:
+        answers = concurrently(lambda path=path: client.get(path) for path in BURST)
+    peak, total = peak_in_flight(app.stub)
+
+    checks = Checks("TMDb hung, no stale copy")
+    checks.expect("8 concurrent recommended?genre=53: slowest", secs(worst(answers)), f"≤ {DEADLINE:.0f} s",
+                  worst(answers) <= DEADLINE)
+    checks.expect("statuses", statuses(answers), "504 upstream_timeout (8)",
+                  all(a.status == 504 and a.code == "upstream_timeout" for a in answers))
+    checks.expect("/healthz slowest probe", ms(probe.worst), f"< {ms(HEALTHZ_WITHIN)}", probe.worst < HEALTHZ_WITHIN)
+    checks.expect("TMDb calls in flight per call (peak)", str(peak), "≤ 1", peak <= 1)
+    checks.expect("TMDb calls made (total)", str(total), "(info)", True)
+    checks.verify()
+
+
+def test_tmdb_hung_with_stale_copy_serves_it_at_once(app):
+    app.app.start(**SHORT_TTLS)
+    client = Client(app.app, timeout=DEADLINE + 5)
+    _warm_reference_data(client)
+    paths = [BURST[0], *EACH_KIND]
+    for path in paths:
+        answer = client.get(path)
+        assert answer.status == 200, f"warming {path}: {answer}"
+    time.sleep(2.5)  # every answer is now past its TTL, still within the stale grace
+    app.stub.reset_counts()
+    app.stub.fault(delay=HANG)
+    app.app.dirty = True
+
+    with HealthProber(app.app) as probe:
+        answers = concurrently(lambda path=path: client.get(path) for path in [*BURST, *EACH_KIND])
+    peak, total = peak_in_flight(app.stub)
+
+    checks = Checks("TMDb hung, stale copy")
+    checks.expect(f"{len(answers)} requests (8 of one key, 5 other kinds): slowest", secs(worst(answers)),
+                  f"≤ {STALE_WITHIN:.0f} s", worst(answers) <= STALE_WITHIN)
+    stale = [a for a in answers if a.status == 200 and a.headers.get("X-Cache") == "STALE"]
+    checks.expect("answered 200 X-Cache: STALE", f"{len(stale)} of {len(answers)} ({statuses(answers)})",
+                  "all", len(stale) == len(answers))
+    checks.expect("/healthz slowest probe", ms(probe.worst), f"< {ms(HEALTHZ_WITHIN)}", probe.worst < HEALTHZ_WITHIN)
+    checks.expect("TMDb calls in flight per call (peak)", str(peak), "≤ 1", peak <= 1)
+    checks.expect("TMDb calls made (total)", str(total), "(info)", True)
+    checks.verify()
+
+
+@pytest.mark.parametrize(
+    ("status", "retry_after", "expected"),
+    [(500, None, {503: "upstream_unavailable"}), (429, 1, {503: "upstream_rate_limited"})],
+    ids=["500", "429"],
+)
+def test_tmdb_errors_answer_upstream_error_within_deadline(app, status, retry_after, expected):
+    client = Client(app.app, timeout=DEADLINE + 25)
+    _warm_reference_data(client)
+    app.stub.reset_counts()
+    app.stub.fault(status=status, retry_after=retry_after)
+    app.app.dirty = True
+
+    calls = [lambda path=path: client.get(path) for path in EACH_KIND]
+    calls.append(lambda: client.get("/api/users/recommendations/", token=app.user_token))
+    with HealthProber(app.app) as probe:
+        answers = concurrently(calls)
+    _, total = peak_in_flight(app.stub)
+
+    checks = Checks(f"TMDb answers {status}")
+    checks.expect("6 kinds of answer (5 public + personal): slowest", secs(worst(answers)),
+                  f"≤ {DEADLINE:.0f} s", worst(answers) <= DEADLINE)
+    checks.expect("HTTP 500 answers", str(sum(a.status == 500 for a in answers)), "0",
+                  not any(a.status == 500 for a in answers))
+    # Personal recommendations may answer from our own database (200); everything else names the failure.
+    public = answers[:-1]
+    wanted = ", ".join(f"{code} {name}" for code, name in expected.items())
+    checks.expect("public answers", statuses(public), f"all {wanted}",
+                  all(expected.get(a.status) == a.code for a in public))
+    checks.expect("personal recommendations", str(answers[-1]).split(" code")[0], "200 or " + wanted,
+                  answers[-1].status == 200 or expected.get(answers[-1].status) == answers[-1].code)
+    checks.expect("/healthz slowest probe", ms(probe.worst), "(info)", True)
+    checks.expect("TMDb calls made (total)", str(total), "(info)", True)
+    checks.verify()
