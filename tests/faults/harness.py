@@ -374,6 +374,7 @@ class Stack:
         self.postgres.init()
         self.stub.start()
         self.app.manage("migrate", "--noinput", "--verbosity", "0")
+        self.app.manage("collectstatic", "--noinput", "--verbosity", "0")  # as `make run`: the admin needs it
         self.app.manage("shell", "-c", _USERS_SCRIPT.format(user=USER, admin=ADMIN))
         self.app.start()
         client = Client(self.app)
