@@ -519,7 +519,13 @@ class HealthProber:
 
     @property
     def worst(self) -> float:
-        return max(self.latencies, default=float("inf"))
+        """The slowest probe in seconds; infinity when any probe went unanswered."""
+        return float("inf") if self.failures else max(self.latencies, default=float("inf"))
+
+    def summary(self) -> str:
+        if self.failures:
+            return f"{self.failures} of {len(self.latencies)} probes unanswered ({self.timeout:.0f} s timeout)"
+        return f"{ms(self.worst)} ({len(self.latencies)} probes)"
 
 
 @dataclass

@@ -56,9 +56,7 @@ def test_slow_header_clients_do_not_starve_health_probes(app):
             thread.join(timeout=5)
 
     checks = Checks(f"{SLOW_CLIENTS} slow-header clients, {SLOW_SECONDS:.0f} s")
-    checks.expect("/healthz probes unanswered (2 s timeout)", f"{probe.failures} of {len(probe.latencies)}", "0",
-                  probe.failures == 0)
-    checks.expect("/healthz slowest probe", ms(probe.worst), f"< {ms(PROBE_WITHIN)}", probe.worst < PROBE_WITHIN)
+    checks.expect("/healthz slowest probe", probe.summary(), f"< {ms(PROBE_WITHIN)}", probe.worst < PROBE_WITHIN)
     checks.verify()
 
 
