@@ -21,7 +21,9 @@ import glob
 import json
 import os
 import pwd
+import re
 import secrets
+import shlex
 import shutil
 import signal
 import socket
@@ -91,6 +93,36 @@ def _children(pid: int) -> list[int]:
             if int(fields[1]) == pid:
                 found.append(int(stat.split("/")[2]))
     return found
+
+
+def _make_run_gunicorn_args(makefile: Path) -> list[str] | None:
+    """The gunicorn arguments of the Makefile's `run` recipe without the app, --bind and --workers;
+    None when there is no such line or it uses a make variable we cannot resolve."""
+    try:
+        text = makefile.read_text()
+    except OSError:
+        return None
+    recipe = re.search(r"^run:.*\n((?:\t.*\n?)+)", text, flags=re.MULTILINE)
+    if recipe is None:
+        return None
+    joined = re.sub(r"\\\n\s*", " ", recipe.group(1))
+    line = next((ln for ln in joined.splitlines() if "gunicorn " in ln), None)
+    if line is None:
+        return None
+    tokens = shlex.split(line.split("gunicorn ", 1)[1], comments=True)
+    args, skip = [], False
+    for token in tokens:
+        if skip:
+            skip = False
+        elif token in ("--bind", "-b", "--workers", "-w"):
+            skip = True
+        elif token.startswith(("--bind=", "--workers=")) or token.endswith(":application"):
+            continue
+        elif "$(" in token:
+            return None
+        else:
+            args.append(token)
+    return args
 
 
 # --- the servers ------------------------------------------------------------------------------------
@@ -312,22 +344,30 @@ class App:
         return {**self.base_env, **self.overrides}
 
     @staticmethod
-    def config_file() -> Path | None:
+    def settings_args() -> tuple[list[str], str]:
+        """gunicorn's arguments as `make run` passes them (bind and workers left out), and where
+        they come from; FAULTS_GUNICORN_ARGS overrides. Falls back to a config file of the repo,
+        then to the flags of docs/deployment.md §4."""
+        override = os.environ.get("FAULTS_GUNICORN_ARGS")
+        if override:
+            return shlex.split(override), "FAULTS_GUNICORN_ARGS"
+        parsed = _make_run_gunicorn_args(REPO / "Makefile")
+        if parsed is not None:
+            return parsed, "make run"
         for candidate in GUNICORN_CONFIG_CANDIDATES:
             if (REPO / candidate).is_file():
-                return REPO / candidate
-        return None
+                return ["-c", candidate], candidate
+        return list(DOCUMENTED_GUNICORN_ARGS), "docs/deployment.md"
 
     def command(self) -> list[str]:
-        config = self.config_file()
-        settings_args = ["-c", str(config)] if config else list(DOCUMENTED_GUNICORN_ARGS)
-        return [str(BIN / "gunicorn"), "movie_backend.wsgi:application", *settings_args,
+        args, _ = self.settings_args()
+        return [str(BIN / "gunicorn"), "movie_backend.wsgi:application", *args,
                 "--bind", f"127.0.0.1:{self.port}", "--workers", str(WORKERS)]
 
     def describe(self) -> str:
-        config = self.config_file()
-        how = f"-c {config.relative_to(REPO)}" if config else " ".join(DOCUMENTED_GUNICORN_ARGS)
-        return f"gunicorn {how} --workers {WORKERS}, bound to 127.0.0.1 with no proxy in front"
+        args, source = self.settings_args()
+        return (f"gunicorn {' '.join(args)} --workers {WORKERS} (arguments from {source}), "
+                "bound to 127.0.0.1 with no proxy in front")
 
     def manage(self, *args: str) -> str:
         result = subprocess.run([sys.executable, "manage.py", *args], cwd=REPO, env=self.env,

