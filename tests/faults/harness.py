@@ -150,10 +150,17 @@ class PrivateRedis:
         )
         wait_until(self.ping, timeout=20, what="private redis-server answering PING")
 
-    def ping(self) -> bool:
-        with socket.create_connection(("127.0.0.1", self.port), timeout=0.5) as sock:
+    def ping(self, timeout: float = 0.5) -> bool:
+        with socket.create_connection(("127.0.0.1", self.port), timeout=timeout) as sock:
             sock.sendall(b"PING\r\n")
             return sock.recv(16).startswith(b"+PONG")
+
+    def answers(self) -> bool:
+        """Whether PING gets PONG within 0.2 s (the control that an injected outage is real)."""
+        try:
+            return self.ping(timeout=0.2)
+        except OSError:
+            return False
 
     def command(self, *args: str) -> None:
         with socket.create_connection(("127.0.0.1", self.port), timeout=2) as sock:

@@ -30,18 +30,19 @@ PROBE_WITHIN = 1.0  # a load balancer's probe timeout is typically 2 s or more; 
 ADMIN_LIMIT = 10  # wrong passwords a minute that may still be judged; the 11th is refused
 
 
-def _slow_header_client(port: int, stop: threading.Event) -> None:
+def _slow_header_client(port: int, stop: threading.Event, started: list) -> None:
     """A request line and a header that never end: one byte every half second until `stop`. The server
     may close the connection at any time: that is a fine outcome, not an error."""
     with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), timeout=5) as sock:
         sock.sendall(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: ")
+        started.append(True)
         while not stop.wait(0.5):
             sock.sendall(b"a")
 
 
 def test_slow_header_clients_do_not_starve_health_probes(app):
-    stop = threading.Event()
-    clients = [threading.Thread(target=_slow_header_client, args=(app.app.port, stop), daemon=True)
+    stop, started = threading.Event(), []
+    clients = [threading.Thread(target=_slow_header_client, args=(app.app.port, stop, started), daemon=True)
                for _ in range(SLOW_CLIENTS)]
     for thread in clients:
         thread.start()
@@ -56,6 +57,8 @@ def test_slow_header_clients_do_not_starve_health_probes(app):
             thread.join(timeout=5)
 
     checks = Checks(f"{SLOW_CLIENTS} slow-header clients, {SLOW_SECONDS:.0f} s")
+    checks.expect("control: slow clients connected and started a request", str(len(started)), str(SLOW_CLIENTS),
+                  len(started) == SLOW_CLIENTS)
     checks.expect("/healthz slowest probe", probe.summary(), f"< {ms(PROBE_WITHIN)}", probe.worst < PROBE_WITHIN)
     checks.verify()
 
