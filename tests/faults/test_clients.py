@@ -15,18 +15,17 @@ import requests
 
 from tests.faults.harness import (
     ADMIN,
+    HEALTHZ_GOAL,
     JWT_SIGNING_KEY,
     Checks,
     Client,
     HealthProber,
-    ms,
 )
 
 pytestmark = pytest.mark.faults
 
 SLOW_CLIENTS = 12
 SLOW_SECONDS = 10.0
-PROBE_WITHIN = 1.0  # a load balancer's probe timeout is typically 2 s or more; we ask for half of it
 ADMIN_LIMIT = 10  # wrong passwords a minute that may still be judged; the 11th is refused
 
 
@@ -59,7 +58,7 @@ def test_slow_header_clients_do_not_starve_health_probes(app):
     checks = Checks(f"{SLOW_CLIENTS} slow-header clients, {SLOW_SECONDS:.0f} s")
     checks.expect("control: slow clients connected and started a request", str(len(started)), str(SLOW_CLIENTS),
                   len(started) == SLOW_CLIENTS)
-    checks.expect("/healthz slowest probe", probe.summary(), f"< {ms(PROBE_WITHIN)}", probe.worst < PROBE_WITHIN)
+    checks.expect("/healthz probes", probe.summary(), HEALTHZ_GOAL, probe.healthy())
     checks.verify()
 
 

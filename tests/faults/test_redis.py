@@ -43,6 +43,13 @@ def _latency_pass(client: Client, token: str) -> list:
     return answers
 
 
+def _slowest(answers: list) -> str:
+    """The three slowest requests of a pass: their position in it (1-based), path and time."""
+    paths = [*CACHED, "/api/users/me/"]
+    ranked = sorted(enumerate(answers), key=lambda pair: -pair[1].seconds)[:3]
+    return ", ".join(f"#{n + 1} {paths[n % len(paths)]} {ms(a.seconds)}" for n, a in ranked)
+
+
 def _recovered(app, client: Client) -> float:
     """Seconds until /readyz is 200 and a cached read is a HIT again (refilled after a MISS)."""
     started = time.monotonic()
@@ -76,7 +83,11 @@ def test_redis_outage_adds_little_latency_and_recovers(app, fault):
         app.redis.start()  # same port, empty: the cache refills from TMDb
     recovery = _recovered(app, client)
 
-    added_worst = max((a.seconds for a in outage), default=float("inf")) - max(a.seconds for a in baseline)
+    # An answer the app had to fetch again from TMDb (X-Cache: MISS) costs TMDb's time, not Redis':
+    # those are counted (at most once per key and worker), the rest must not be slower.
+    refetched = [a for a in outage if a.headers.get("X-Cache") == "MISS"]
+    served = [a for a in outage if a.headers.get("X-Cache") != "MISS"]
+    added_worst = max((a.seconds for a in served), default=0.0) - max(a.seconds for a in baseline)
     added_median = median([a.seconds for a in outage]) - median([a.seconds for a in baseline])
     if any(a.status is None for a in outage):
         added_worst = float("inf")
@@ -85,10 +96,15 @@ def test_redis_outage_adds_little_latency_and_recovers(app, fault):
     checks.expect(f"sequential requests answered 200 within {PASS_BUDGET:.0f} s",
                   f"{sum(a.status == 200 for a in outage)} of {len(outage)} sent", f"{SEQUENCE} of {SEQUENCE}",
                   sum(a.status == 200 for a in outage) == SEQUENCE)
-    checks.expect("added latency, worst request (vs. worst with Redis up)", ms(added_worst),
+    checks.expect("added latency, worst request not refetched (vs. worst with Redis up)", ms(added_worst),
                   f"≤ {ms(ADDED_LATENCY)}", added_worst <= ADDED_LATENCY)
     checks.expect("added latency, median request", ms(added_median), f"≤ {ms(ADDED_LATENCY)}",
                   added_median <= ADDED_LATENCY)
+    most_refetches = len(CACHED) * WORKERS
+    checks.expect("answers refetched from TMDb (X-Cache: MISS)",
+                  f"{len(refetched)} of {len(outage)}, slowest {ms(max((a.seconds for a in refetched), default=0.0))}",
+                  f"≤ {most_refetches} (once per key and worker)", len(refetched) <= most_refetches)
+    checks.expect("slowest requests, Redis up / down", f"{_slowest(baseline)} / {_slowest(outage)}", "(info)", True)
     checks.expect("recovery without restart (readyz 200, cache HIT again)", secs(recovery),
                   f"≤ {RECOVERY_WITHIN:.0f} s", recovery <= RECOVERY_WITHIN)
     checks.verify()
