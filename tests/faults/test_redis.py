@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from tests.faults.harness import WORKERS, Checks, Client, load, median, ms, secs
+from tests.faults.harness import WORKERS, Answer, Checks, Client, load, median, ms, secs
 
 pytestmark = pytest.mark.faults
 
@@ -26,28 +26,32 @@ CACHED = [
 ]
 
 
-def _warm(client: Client) -> None:
+def _warm(client: Client) -> dict[str, float]:
+    """Fill the cache; returns each path's first time (a fetch from TMDb) with Redis up."""
+    fetch_seconds = {}
     for path in CACHED:
-        client.get(path)
+        first = client.get(path)
         answer = client.get(path)
         assert (answer.status, answer.headers.get("X-Cache")) == (200, "HIT"), f"warming {path}: {answer}"
+        fetch_seconds[path] = first.seconds
+    return fetch_seconds
 
 
-def _latency_pass(client: Client, token: str) -> list:
+def _latency_pass(client: Client, token: str) -> list[tuple[str, Answer]]:
     """SEQUENCE requests one after another (cached reads and an authenticated one), within PASS_BUDGET."""
     paths = [*CACHED, "/api/users/me/"]
     answers, started = [], time.monotonic()
     while len(answers) < SEQUENCE and time.monotonic() - started < PASS_BUDGET:
         path = paths[len(answers) % len(paths)]
-        answers.append(client.get(path, token=token if path == "/api/users/me/" else None))
+        answers.append((path, client.get(path, token=token if path == "/api/users/me/" else None)))
     return answers
 
 
-def _slowest(answers: list) -> str:
-    """The three slowest requests of a pass: their position in it (1-based), path and time."""
-    paths = [*CACHED, "/api/users/me/"]
-    ranked = sorted(enumerate(answers), key=lambda pair: -pair[1].seconds)[:3]
-    return ", ".join(f"#{n + 1} {paths[n % len(paths)]} {ms(a.seconds)}" for n, a in ranked)
+def _slowest(answers: list[tuple[str, Answer]]) -> str:
+    """The three slowest requests of a pass: their position in it (1-based), path, time and X-Cache."""
+    ranked = sorted(enumerate(answers, 1), key=lambda item: -item[1][1].seconds)[:3]
+    return ", ".join(f"#{n} {path} {ms(a.seconds)} {a.headers.get('X-Cache', '')}".rstrip()
+                     for n, (path, a) in ranked)
 
 
 def _recovered(app, client: Client) -> float:
@@ -66,7 +70,7 @@ def _recovered(app, client: Client) -> float:
 @pytest.mark.parametrize("fault", ["hung", "killed"])
 def test_redis_outage_adds_little_latency_and_recovers(app, fault):
     client = Client(app.app, timeout=10)
-    _warm(client)
+    fetch_seconds = _warm(client)
     baseline = _latency_pass(client, app.user_token)
 
     if fault == "hung":
@@ -83,26 +87,29 @@ def test_redis_outage_adds_little_latency_and_recovers(app, fault):
         app.redis.start()  # same port, empty: the cache refills from TMDb
     recovery = _recovered(app, client)
 
-    # An answer the app had to fetch again from TMDb (X-Cache: MISS) costs TMDb's time, not Redis':
-    # those are counted (at most once per key and worker), the rest must not be slower.
-    refetched = [a for a in outage if a.headers.get("X-Cache") == "MISS"]
-    served = [a for a in outage if a.headers.get("X-Cache") != "MISS"]
-    added_worst = max((a.seconds for a in served), default=0.0) - max(a.seconds for a in baseline)
-    added_median = median([a.seconds for a in outage]) - median([a.seconds for a in baseline])
-    if any(a.status is None for a in outage):
+    # Like is compared with like: an answer served from a cache (or from no cache) with the slowest of
+    # the Redis-up pass; an answer fetched again from TMDb (X-Cache: MISS: the in-process cache is
+    # per worker) with the same path's fetch while warming with Redis up. Refetches are also counted:
+    # at most once per key and worker.
+    up_worst = max(a.seconds for _, a in baseline)
+    added = [a.seconds - (fetch_seconds[path] if a.headers.get("X-Cache") == "MISS" else up_worst)
+             for path, a in outage]
+    refetched = [a for _, a in outage if a.headers.get("X-Cache") == "MISS"]
+    added_worst = max(added, default=float("inf"))
+    added_median = median([a.seconds for _, a in outage]) - median([a.seconds for _, a in baseline])
+    if any(a.status is None for _, a in outage):
         added_worst = float("inf")
     checks = Checks(f"Redis {fault}")
     checks.expect("control: Redis answered no PING during the pass", str(really_down), "True", really_down)
+    answered = sum(a.status == 200 for _, a in outage)
     checks.expect(f"sequential requests answered 200 within {PASS_BUDGET:.0f} s",
-                  f"{sum(a.status == 200 for a in outage)} of {len(outage)} sent", f"{SEQUENCE} of {SEQUENCE}",
-                  sum(a.status == 200 for a in outage) == SEQUENCE)
-    checks.expect("added latency, worst request not refetched (vs. worst with Redis up)", ms(added_worst),
-                  f"≤ {ms(ADDED_LATENCY)}", added_worst <= ADDED_LATENCY)
+                  f"{answered} of {len(outage)} sent", f"{SEQUENCE} of {SEQUENCE}", answered == SEQUENCE)
+    checks.expect("added latency, worst request (vs. Redis up: a HIT with a HIT, a MISS with a MISS)",
+                  ms(added_worst), f"≤ {ms(ADDED_LATENCY)}", added_worst <= ADDED_LATENCY)
     checks.expect("added latency, median request", ms(added_median), f"≤ {ms(ADDED_LATENCY)}",
                   added_median <= ADDED_LATENCY)
     most_refetches = len(CACHED) * WORKERS
-    checks.expect("answers refetched from TMDb (X-Cache: MISS)",
-                  f"{len(refetched)} of {len(outage)}, slowest {ms(max((a.seconds for a in refetched), default=0.0))}",
+    checks.expect("answers refetched from TMDb (X-Cache: MISS)", f"{len(refetched)} of {len(outage)}",
                   f"≤ {most_refetches} (once per key and worker)", len(refetched) <= most_refetches)
     checks.expect("slowest requests, Redis up / down", f"{_slowest(baseline)} / {_slowest(outage)}", "(info)", True)
     checks.expect("recovery without restart (readyz 200, cache HIT again)", secs(recovery),
