@@ -5,7 +5,7 @@ PY     := $(VENV)/bin/python
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 
-.PHONY: run test lint migrate seed warm-cache schema check-deploy deploy-check contract tmdb-stub bench clean
+.PHONY: run test faults lint migrate seed warm-cache schema check-deploy deploy-check contract tmdb-stub bench clean
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -34,6 +34,12 @@ run: seed
 
 test: $(VENV)/.installed .env
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+# The fault suite (tests/faults, docs/deployment.md "Fault suite"): it starts its own PostgreSQL, Redis,
+# TMDb stub and gunicorn on free loopback ports, breaks them, and prints the figures (reports/faults.md).
+# Nothing shared is used: DATABASE_URL and REDIS_URL are dropped so pytest itself stays on SQLite + locmem.
+faults: $(VENV)/.installed .env
+	env -u DATABASE_URL -u REDIS_URL $(PY) -m pytest tests/faults -m faults $(PYTEST_ARGS)
 
 lint: $(VENV)/.installed .env
 	$(VENV)/bin/ruff check .

@@ -6,6 +6,7 @@ import datetime
 import json
 import subprocess
 import sys
+import threading
 import time
 import urllib.error
 import urllib.parse
@@ -373,6 +374,41 @@ def test_delay_fault_slows_requests(stub):
     started = time.monotonic()
     assert api(stub, "/configuration")[0] == 200
     assert time.monotonic() - started < 0.3
+
+
+def test_calls_count_concurrent_identical_calls(stub):
+    stub.inject_fault(delay=0.5, count=2, path_prefix="/movie/550")
+    workers = [
+        threading.Thread(target=api, args=(stub, "/movie/550"), kwargs={"language": "en-US"}) for _ in range(2)
+    ]
+    for worker in workers:
+        worker.start()
+    assert api(stub, "/movie/603", language="en-US")[0] == 200
+    for worker in workers:
+        worker.join()
+
+    status, _, raw = call(stub.url + "/__stub__/calls")
+    assert status == 200
+    assert json.loads(raw) == {
+        "calls": {"/3/movie/550?language=en-US": 2, "/3/movie/603?language=en-US": 1},
+        "in_flight": {},
+        "peak_in_flight": {"/3/movie/550?language=en-US": 2, "/3/movie/603?language=en-US": 1},
+    }
+    stub.reset_requests()
+    assert stub.calls() == {"calls": {}, "in_flight": {}, "peak_in_flight": {}}
+
+
+def test_delayed_call_ends_when_its_client_hangs_up(stub):
+    stub.inject_fault(delay=5.0, count=1, path_prefix="/configuration")
+    started = time.monotonic()
+    with pytest.raises(TimeoutError):
+        call(stub.base_url + "/configuration", params={"api_key": API_KEY}, timeout=0.2)
+    while stub.calls()["in_flight"] and time.monotonic() - started < 2:
+        time.sleep(0.02)
+
+    assert stub.calls()["in_flight"] == {}
+    assert time.monotonic() - started < 2
+    assert stub.calls()["peak_in_flight"] == {"/3/configuration": 1}
 
 
 def test_auth_failure_fault_and_reset(stub):

@@ -20,7 +20,10 @@ Control endpoints (outside ``/3``, no auth)::
     GET    /__stub__/faults                                     -> list active rules
     DELETE /__stub__/faults                                     -> clear all rules
     GET    /__stub__/requests[?path_prefix=/3/movie]            -> {"count": N, "paths": [...]}
-    DELETE /__stub__/requests                                   -> reset the request log
+    DELETE /__stub__/requests                                   -> reset the request log (and the calls)
+    GET    /__stub__/calls      -> {"calls": {call: N}, "in_flight": {call: N}, "peak_in_flight": {call: N}}
+                                   per call (path + sorted query without api_key), since the last reset:
+                                   how many, how many unanswered now, and the most at once
     GET    /__stub__/config / POST /__stub__/config {"page_error_style": "errors"|"code22",
                                                      "inflate_total_pages": int|null}
     POST   /__stub__/reset                                      -> faults, log and config reset
@@ -37,7 +40,9 @@ import hashlib
 import json
 import math
 import re
+import select
 import signal
+import socket
 import sys
 import threading
 import time
@@ -47,7 +52,7 @@ from dataclasses import asdict, dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, urlencode, urlsplit
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 CATALOGUE_PATH = REPO_ROOT / "movies/fixtures/demo_catalogue.json"
@@ -686,6 +691,9 @@ class StubState:
         self.total_requests = 0
         self.path_counts: Counter[str] = Counter()
         self.recent_paths: deque[str] = deque(maxlen=REQUEST_LOG_SIZE)
+        self.call_counts: Counter[str] = Counter()
+        self.in_flight: Counter[str] = Counter()
+        self.peak_in_flight: Counter[str] = Counter()
 
     # request log
     def record(self, path: str) -> None:
@@ -705,11 +713,36 @@ class StubState:
         with self.lock:
             return list(self.recent_paths)
 
+    # calls in flight: one "call" is a path with its query minus the credentials
+    def call_started(self, call: str) -> None:
+        with self.lock:
+            self.call_counts[call] += 1
+            self.in_flight[call] += 1
+            self.peak_in_flight[call] = max(self.peak_in_flight[call], self.in_flight[call])
+
+    def call_ended(self, call: str) -> None:
+        with self.lock:
+            self.in_flight[call] -= 1
+            if self.in_flight[call] <= 0:
+                del self.in_flight[call]
+
+    def calls(self) -> dict[str, dict[str, int]]:
+        with self.lock:
+            return {
+                "calls": dict(self.call_counts),
+                "in_flight": dict(self.in_flight),
+                "peak_in_flight": dict(self.peak_in_flight),
+            }
+
     def reset_requests(self) -> None:
         with self.lock:
             self.total_requests = 0
             self.path_counts.clear()
             self.recent_paths.clear()
+            self.call_counts.clear()
+            # Calls still in flight stay counted, so their end cannot go negative; the peak restarts
+            # from them.
+            self.peak_in_flight = Counter(self.in_flight)
 
     # faults
     def add_fault(self, fault: Fault) -> None:
@@ -755,6 +788,10 @@ class StubState:
         self.reset_requests()
         with self.lock:
             self.config = dict(self._default_config)
+
+
+class _ClientGone(Exception):
+    """The client closed its connection while a delay fault held the answer."""
 
 
 class _Response(Exception):
@@ -822,9 +859,18 @@ class StubRequestHandler(BaseHTTPRequestHandler):
             if path == CONTROL_PREFIX or path.startswith(CONTROL_PREFIX + "/"):
                 status, payload, headers = self._control(path, params, body)
             else:
-                status, payload, headers = self._api(path, params)
+                query = urlencode(sorted((k, v) for k, v in params.items() if k != "api_key"))
+                call = f"{path}?{query}" if query else path
+                self.state.call_started(call)
+                try:
+                    status, payload, headers = self._api(path, params)
+                finally:
+                    self.state.call_ended(call)
         except _Response as response:
             status, payload, headers = response.status, response.body, response.headers
+        except _ClientGone:
+            self.close_connection = True
+            return
         except Exception:  # pragma: no cover - defensive; never leave a client hanging
             if self.state.verbose:
                 traceback.print_exc()
@@ -867,6 +913,8 @@ class StubRequestHandler(BaseHTTPRequestHandler):
                 if method in ("GET", "HEAD"):
                     prefix = params.get("path_prefix") or None
                     return 200, {"count": state.request_count(prefix), "paths": state.request_paths()}, {}
+            elif sub == "/calls" and method in ("GET", "HEAD"):
+                return 200, state.calls(), {}
             elif sub == "/config":
                 if method in ("POST", "PUT", "PATCH"):
                     data = parse_json()
@@ -887,6 +935,22 @@ class StubRequestHandler(BaseHTTPRequestHandler):
             return 400, {"ok": False, "error": str(exc)}, {}
         return 405, {"ok": False, "error": f"{method} not allowed on {path}"}, {}
 
+    def _delay(self, seconds: float) -> None:
+        """Hold the answer `seconds`, like a hung TMDb; raises _ClientGone as soon as the client hangs
+        up (its timeout), so a call counts as in flight only while a client still waits for it."""
+        deadline = time.monotonic() + seconds
+        while (remaining := deadline - time.monotonic()) > 0:
+            readable, _, _ = select.select([self.connection], [], [], min(remaining, 0.05))
+            if not readable:
+                continue
+            try:
+                gone = self.connection.recv(1, socket.MSG_PEEK) == b""
+            except OSError:
+                gone = True
+            if gone:
+                raise _ClientGone()
+            time.sleep(max(0.0, deadline - time.monotonic()))  # a pipelined request: just wait
+
     # -- TMDb API ------------------------------------------------------------------------
     def _authorised(self, params: dict[str, str]) -> bool:
         state = self.state
@@ -901,7 +965,7 @@ class StubRequestHandler(BaseHTTPRequestHandler):
         fault = state.take_fault(path)
         if fault is not None:
             if fault.delay:
-                time.sleep(fault.delay)
+                self._delay(fault.delay)
             if fault.status is not None:
                 return fault.response()
         if not (path == API_PREFIX or path.startswith(API_PREFIX + "/")):
@@ -1269,6 +1333,11 @@ class StubServer:
     def request_paths(self) -> list[str]:
         """The last 200 request paths (no query strings), oldest first."""
         return self.state.request_paths()
+
+    def calls(self) -> dict[str, dict[str, int]]:
+        """Per call (path + sorted query without api_key): how many since the last reset, how many
+        are unanswered now, and the most that were unanswered at once (see ``/__stub__/calls``)."""
+        return self.state.calls()
 
     def reset_requests(self) -> None:
         self.state.reset_requests()
