@@ -186,7 +186,7 @@ CACHE_TTL_REFERENCE = config("CACHE_TTL_REFERENCE", default=259200, cast=int)  #
 CACHE_STALE_GRACE = config("CACHE_STALE_GRACE", default=86400, cast=int)
 # Seconds the refresh of an expired answer may take before the expired copy is served instead (X-Cache:
 # STALE) and the refresh finishes in the background.
-CACHE_STALE_WAIT = config("CACHE_STALE_WAIT", default=1.0, cast=float)
+CACHE_STALE_WAIT = config("CACHE_STALE_WAIT", default=0.5, cast=float)
 # Hot answers kept in each process while Redis is unreachable (an LRU of this many entries).
 CACHE_LOCAL_ENTRIES = config("CACHE_LOCAL_ENTRIES", default=500, cast=int)
 

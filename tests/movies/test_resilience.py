@@ -201,7 +201,7 @@ def test_slow_refresh_of_a_multi_call_answer_serves_the_copy_and_finishes_in_the
     settings.REQUEST_DEADLINE = 5.0
     first, _ = timed("/api/movies/recommended/")
     live_tmdb.reset_requests()
-    live_tmdb.inject_fault(delay=0.4, count=None)  # 6 lists: 2.4 s, more than CACHE_STALE_WAIT (1 s)
+    live_tmdb.inject_fault(delay=0.4, count=None)  # 6 lists: 2.4 s, more than CACHE_STALE_WAIT (0.5 s)
 
     with after_ttl(settings):
         response, elapsed = timed("/api/movies/recommended/")
