@@ -410,3 +410,23 @@ def test_cli_port_zero_prints_base_url():
     proc.stdout.close()
     proc.stderr.close()
     assert "cli-key" not in stderr
+
+
+def test_keep_alive_requests_do_not_stall_on_nagle(stub):
+    # Headers and body are two writes; with Nagle's algorithm on, each request over a reused
+    # connection waited ~40 ms for a delayed ACK, so 10 requests took over 0.4 s.
+    import http.client
+
+    connection = http.client.HTTPConnection(stub.host, stub.port, timeout=5)
+    statuses = []
+    started = time.perf_counter()
+    for _ in range(10):
+        connection.request("GET", f"/3/genre/movie/list?api_key={API_KEY}")
+        response = connection.getresponse()
+        response.read()
+        statuses.append(response.status)
+    elapsed = time.perf_counter() - started
+    connection.close()
+
+    assert statuses == [200] * 10
+    assert elapsed < 0.4
