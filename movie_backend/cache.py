@@ -26,7 +26,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from django.conf import settings
@@ -73,6 +73,9 @@ class Cached:
 
     value: Any
     status: str | None
+    # When a cached value stops being fresh (epoch seconds); None when not from a fresh cache entry.
+    # movie_backend.http_cache bounds Cache-Control's max-age with it.
+    fresh_until: float | None = field(default=None, compare=False)
 
     @property
     def headers(self) -> dict[str, str]:
@@ -151,11 +154,12 @@ def make_key(namespace: str, params: dict[str, Any], *, versioned: bool = False)
     return f"{KEY_SCHEMA_VERSION}:{namespace}:{version}:{digest}"
 
 
-def _store(key: str, value: Any, ttl: int) -> None:
+def _store(key: str, value: Any, ttl: int) -> float:
     # A little jitter so keys filled together (cache warming) do not all expire together.
     fresh_for = ttl * random.uniform(0.9, 1.0)
     entry = {"value": value, "fresh_until": time.time() + fresh_for}
     backend.call("set", key, entry, int(ttl + settings.CACHE_STALE_GRACE))
+    return entry["fresh_until"]
 
 
 def cached_call(
@@ -173,7 +177,7 @@ def cached_call(
     key = make_key(namespace, params, versioned=versioned)
     entry = backend.call("get", key)
     if entry is not None and entry["fresh_until"] > time.time():
-        return Cached(entry["value"], HIT)
+        return Cached(entry["value"], HIT, entry["fresh_until"])
 
     lock_key = f"{key}:lock"
     if not backend.available():  # the get above just failed
@@ -197,7 +201,7 @@ def _fetch_if_lock_won(key: str, lock_key: str, ttl: int, fetch: Callable[[], An
         # Double check: a holder that finished between our read and our lock has left a fresh answer.
         current = backend.call("get", key)
         if current is not None and current["fresh_until"] > time.time():
-            return Cached(current["value"], HIT)
+            return Cached(current["value"], HIT, current["fresh_until"])
         return _fetch_and_store(key, ttl, fetch, previous=current or previous)
     finally:
         if backend.call("get", lock_key) == token:
@@ -217,8 +221,7 @@ def _fetch_and_store(key: str, ttl: int, fetch: Callable[[], Any], *, previous: 
         raise
     if isinstance(value, Degraded):
         value, ttl = value.value, min(ttl, DEGRADED_TTL)
-    _store(key, value, ttl)
-    return Cached(value, MISS)
+    return Cached(value, MISS, _store(key, value, ttl))
 
 
 def _raise_shared_failure(failure: dict) -> None:

@@ -310,4 +310,4 @@ def recommended_movies(*, page: int, genre: int | None = None) -> Cached:
         "recommended", {"genre": genre, **_language_key()},
         ttl=settings.CACHE_TTL_RECOMMENDATIONS, fetch=lambda: _fetch_recommended_pool(genre),
     )
-    return Cached(paginate_sequence(pool.value, page=page), pool.status)
+    return Cached(paginate_sequence(pool.value, page=page), pool.status, pool.fresh_until)
