@@ -33,7 +33,8 @@ from django.utils.http import parse_etags
 from rest_framework.renderers import JSONRenderer
 
 from movie_backend.cache import HIT, MISS, Cached
-from movie_backend.throttling import COUNTS_ATTR, READ_ATTR, Read, count_request
+from movie_backend.cache import _version_key as namespace_version_key
+from movie_backend.throttling import COUNTS_ATTR, READ_ATTR, READ_VERSION_ATTR, Read, count_request
 
 logger = logging.getLogger(__name__)
 
@@ -147,13 +148,14 @@ def _same_redis() -> bool:
     return len(locations) == 1 and _redis(settings.API_CACHE_ALIAS) is not None
 
 
+def _request_digest(request) -> str:
+    query = "&".join(sorted(request.META.get("QUERY_STRING", "").split("&")))
+    return hashlib.blake2b(f"{settings.TMDB_LANGUAGE} {request.path} {query}".encode(), digest_size=16).hexdigest()
+
+
 def public_key(request) -> str:
     """The copy's key: path, query (parameters sorted) and language; the raw key on Redis."""
-    query = "&".join(sorted(request.META.get("QUERY_STRING", "").split("&")))
-    digest = hashlib.blake2b(
-        f"{settings.TMDB_LANGUAGE} {request.path} {query}".encode(), digest_size=16
-    ).hexdigest()
-    return _api_cache().make_key(f"{KEY_VERSION}:public:{digest}")
+    return _api_cache().make_key(f"{KEY_VERSION}:public:{_request_digest(request)}")
 
 
 def _read(key: str) -> bytes | None:
@@ -198,11 +200,60 @@ def public_response(request, result: Cached, *, params: Iterable[str] = ()) -> H
 def personal_response(request, data, *, x_cache: str | None = None) -> HttpResponse:
     """The response of a personal GET: rendered per request, with an ETag (304 when it matches),
     `private, no-cache` and `Vary: Authorization`."""
-    answer = StoredAnswer.render(data, fresh_until=0.0)
+    return _personal(request, StoredAnswer.render(data, fresh_until=0.0), x_cache=x_cache)
+
+
+def _personal(request, answer: StoredAnswer, *, x_cache: str | None) -> HttpResponse:
     return build_response(
         getattr(request, "_request", request), answer, cache_control=PERSONAL_CACHE_CONTROL,
         vary="Accept-Encoding, Authorization", x_cache=x_cache,
     )
+
+
+# --- personal copies: under the user's cache namespace version, so invalidating it drops them too --
+
+
+def personal_read(request, namespace: str) -> Read | None:
+    """What the throttles' round trip should read for a personal copy of this request: the copy
+    under the current version of `namespace` (Redis only; None elsewhere)."""
+    if not _same_redis():
+        return None
+    api = _api_cache()
+    return Read(
+        api.make_key(namespace_version_key(namespace)),
+        prefix=api.make_key(f"{KEY_VERSION}:personal:{namespace}:"),
+        suffix=f":{_request_digest(getattr(request, '_request', request))}",
+    )
+
+
+def personal_copy_response(request) -> HttpResponse | None:
+    """The response from the personal copy the throttles' round trip read, if it is there and fresh."""
+    raw = getattr(request, READ_ATTR, None)
+    if raw is None:
+        return None
+    answer = StoredAnswer.unpack(raw)
+    if answer.fresh_until <= time.time():
+        return None
+    return _personal(request, answer, x_cache=HIT)
+
+
+def personal_cached_response(request, namespace: str, data, result: Cached, *, params: Iterable[str] = ()) -> HttpResponse:
+    """personal_response, keeping a copy for personal_copy_response when the answer is a fresh
+    cached one and the query holds only known `params`. The copy goes under the namespace version
+    the throttles' round trip saw, before the answer was computed: an invalidation since then has
+    made that version, and the copy with it, unreachable already."""
+    fresh = result.status in (HIT, MISS) and result.fresh_until is not None
+    answer = StoredAnswer.render(data, fresh_until=result.fresh_until if fresh else 0.0)
+    read = personal_read(request, namespace)
+    version = getattr(request, READ_VERSION_ATTR, None)
+    ttl = int(answer.fresh_until - time.time())
+    if fresh and read is not None and version is not None and ttl > 0 and set(request.GET).issubset(params):
+        client = _redis(settings.API_CACHE_ALIAS)
+        try:
+            client.set(read.prefix.encode() + version + read.suffix.encode(), answer.pack(), ex=ttl)
+        except _BACKEND_ERRORS as exc:
+            logger.warning("Response cache unavailable (%s: %s)", type(exc).__name__, exc)
+    return _personal(request, answer, x_cache=result.status)
 
 
 class _AnonymousCaller:

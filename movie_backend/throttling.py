@@ -28,6 +28,7 @@ logger = logging.getLogger(__name__)
 
 COUNTS_ATTR = "_throttle_counts"  # on the request: {counter key: count or None}
 READ_ATTR = "_throttle_read"  # on the request: the bytes the round trip read (None: absent)
+READ_VERSION_ATTR = "_throttle_read_version"  # on the request: the version a versioned read went through
 
 # KEYS: the n counters, then optionally the key to read. ARGV: n, the n expiries, then optionally
 # a prefix and a suffix: the read key is then a version key, and what is read is prefix..version..suffix.
@@ -45,6 +46,7 @@ if read then
     local version = redis.call('GET', read)
     if not version then out[n + 1] = false return out end
     read = ARGV[n + 2] .. version .. ARGV[n + 3]
+    out[n + 2] = version
   end
   out[n + 1] = redis.call('GET', read)
 end
@@ -81,8 +83,8 @@ except ImportError:  # pragma: no cover - redis is in requirements.txt
 
 def redis_round_trip(counters: Sequence[tuple[str, int]], read: Read | None = None):
     """The one function that talks to Redis for throttling: count `counters` ((raw key, expiry)
-    pairs) and read `read`, in one script call. Returns (counts, read bytes or None); raises the
-    Redis error when Redis fails."""
+    pairs) and read `read`, in one script call. Returns (counts, read bytes or None, version read
+    or None); raises the Redis error when Redis fails."""
     client = _redis_client()
     keys = [key for key, _ in counters]
     args: list = [len(counters), *(expiry for _, expiry in counters)]
@@ -95,8 +97,9 @@ def redis_round_trip(counters: Sequence[tuple[str, int]], read: Read | None = No
     except NoScriptError:  # first call on this server: EVAL loads the script for the next EVALSHAs
         reply = client.eval(_SCRIPT, len(keys), *keys, *args)
     counts = [int(count) for count in reply[: len(counters)]]
-    value = reply[len(counters)] if read is not None and len(reply) > len(counters) else None
-    return counts, value
+    value = reply[len(counters)] if len(reply) > len(counters) else None
+    version = reply[len(counters) + 1] if len(reply) > len(counters) + 1 else None
+    return counts, value, version
 
 
 def _count_in_process(cache, key: str, timeout: int) -> int | None:
@@ -112,10 +115,13 @@ def _count_in_process(cache, key: str, timeout: int) -> int | None:
 def count_request(request, view, *, extra: Sequence[tuple[str, int]] = (), read: Read | None = None) -> dict:
     """Count this request against every counter of `view`'s throttles (and `extra`), once, and
     remember the counts on the request for the throttles to check. With `read`, also read that
-    key in the same round trip (kept on the request as READ_ATTR; Redis only). A request already
-    counted only counts `extra`."""
+    key in the same round trip (kept on the request as READ_ATTR; Redis only); a view with a
+    `throttle_read(request)` method names that key itself. A request already counted only counts
+    `extra`."""
     counted = getattr(request, COUNTS_ATTR, None)
     counters: dict[str, int] = {}
+    if read is None and counted is None and hasattr(view, "throttle_read"):
+        read = view.throttle_read(request)  # what the view will want from the cache, read now
     if counted is None:
         for throttle in view.get_throttles():
             if isinstance(throttle, CounterRateThrottle):
@@ -126,10 +132,10 @@ def count_request(request, view, *, extra: Sequence[tuple[str, int]] = (), read:
     cache = caches[DEFAULT_CACHE_ALIAS]
     made = {cache.make_key(key): key for key in counters}
     counts: dict[str, int | None]
-    value = None
+    value = version = None
     if _redis_client() is not None:
         try:
-            numbers, value = redis_round_trip([(raw, counters[key]) for raw, key in made.items()], read)
+            numbers, value, version = redis_round_trip([(raw, counters[key]) for raw, key in made.items()], read)
             counts = dict(zip(made.values(), numbers, strict=True))
         except _REDIS_ERRORS as exc:
             logger.warning("Throttle counters unavailable (%s: %s); letting the request through", type(exc).__name__, exc)
@@ -140,6 +146,7 @@ def count_request(request, view, *, extra: Sequence[tuple[str, int]] = (), read:
         counts = {**counted, **counts}
     else:
         setattr(request, READ_ATTR, value)
+        setattr(request, READ_VERSION_ATTR, version)
     setattr(request, COUNTS_ATTR, counts)
     return counts
 

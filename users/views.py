@@ -12,6 +12,7 @@ from rest_framework.settings import api_settings
 from rest_framework.views import APIView
 from rest_framework_simplejwt.views import TokenObtainPairView
 
+from movie_backend import http_cache
 from movie_backend.pagination import validated_query
 from movie_backend.schema import UPSTREAM, error_responses
 from movies.services import image_config
@@ -137,7 +138,7 @@ class MeView(APIView):
     )
     def get(self, request):
         profile = services.profile_ensure(user=request.user)
-        return Response(MeSerializer(selectors.user_me(user=request.user, profile=profile)).data)
+        return http_cache.personal_response(request, MeSerializer(selectors.user_me(user=request.user, profile=profile)).data)
 
     @extend_schema(
         tags=USER_TAGS, summary="Update my profile",
@@ -161,7 +162,9 @@ class FavoriteListView(APIView):
     )
     def get(self, request):
         page = validated_query(FavoriteListQuerySerializer, request)["page"]
-        return Response(FavoritePageSerializer(selectors.favorite_list(user=request.user, page=page)).data)
+        return http_cache.personal_response(
+            request, FavoritePageSerializer(selectors.favorite_list(user=request.user, page=page)).data
+        )
 
     @extend_schema(
         tags=USER_TAGS, summary="Add a favorite",
@@ -207,7 +210,18 @@ class RecommendationsView(APIView):
         parameters=[RecommendationQuerySerializer],
         responses={200: RecommendationPageSerializer, **error_responses(400, 401, 429)},
     )
+    def throttle_read(self, request):
+        """The stored response of this request, read with the throttle counters (one round trip)."""
+        return http_cache.personal_read(request, selectors.user_recs_namespace(request.user.id))
+
     def get(self, request):
         page = validated_query(RecommendationQuerySerializer, request)["page"]
+        stored = http_cache.personal_copy_response(request)
+        if stored is not None:
+            return stored
         result = selectors.recommendations_for_user(user=request.user, page=page)
-        return Response(RecommendationPageSerializer(result.value).data, headers=result.headers)
+        return http_cache.personal_cached_response(
+            request, selectors.user_recs_namespace(request.user.id),
+            RecommendationPageSerializer(result.value).data, result,
+            params=RecommendationQuerySerializer().fields,
+        )
