@@ -38,6 +38,7 @@ class PublicMovieView(APIView):
     permission_classes = [AllowAny]
     authentication_classes = []  # public data: a stale or bad token must not turn into a 401 here
     query_serializer = None  # the query parameters the view knows
+    http_cached = True  # ETag, If-None-Match and Cache-Control, in the schema too
 
     @classmethod
     def as_view(cls, **initkwargs):

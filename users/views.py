@@ -130,6 +130,7 @@ class LogoutView(APIView):
 
 
 class MeView(APIView):
+    http_cached = True  # GET: ETag, If-None-Match, `private, no-cache`
     permission_classes = [IsAuthenticated]
 
     @extend_schema(
@@ -153,6 +154,7 @@ class MeView(APIView):
 
 
 class FavoriteListView(APIView):
+    http_cached = True  # GET: ETag, If-None-Match, `private, no-cache`
     permission_classes = [IsAuthenticated]
 
     @extend_schema(
@@ -198,8 +200,13 @@ class FavoriteDetailView(APIView):
 
 
 class RecommendationsView(APIView):
+    http_cached = True  # GET: ETag, If-None-Match, `private, no-cache`
     permission_classes = [IsAuthenticated]
     throttle_scope = "recommendations"
+
+    def throttle_read(self, request):
+        """The stored response of this request, read with the throttle counters (one round trip)."""
+        return http_cache.personal_read(request, selectors.user_recs_namespace(request.user.id))
 
     @extend_schema(
         tags=USER_TAGS, summary="Recommended for me",
@@ -210,10 +217,6 @@ class RecommendationsView(APIView):
         parameters=[RecommendationQuerySerializer],
         responses={200: RecommendationPageSerializer, **error_responses(400, 401, 429)},
     )
-    def throttle_read(self, request):
-        """The stored response of this request, read with the throttle counters (one round trip)."""
-        return http_cache.personal_read(request, selectors.user_recs_namespace(request.user.id))
-
     def get(self, request):
         page = validated_query(RecommendationQuerySerializer, request)["page"]
         stored = http_cache.personal_copy_response(request)
