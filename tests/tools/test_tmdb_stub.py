@@ -201,6 +201,20 @@ def test_inflated_total_pages(stub):
     assert body["total_pages"] == 38020 and body["results"] == []
 
 
+def test_filled_pages_past_the_catalogue(stub):
+    stub.configure(inflate_total_pages=500, fill_pages=True)
+    _, _, first = api(stub, "/trending/movie/day", page=1)
+    _, _, far = api(stub, "/trending/movie/day", page=321)
+    stub.configure(inflate_total_pages=None)
+    _, _, past_real_end = api(stub, "/trending/movie/day", page=321)
+
+    assert far["page"] == 321 and len(far["results"]) == 20
+    assert {m["id"] for m in far["results"]} <= {m["id"] for m in api(stub, "/movie/popular", page=1)[2]["results"]} | {
+        m["id"] for p in range(1, 10) for m in api(stub, "/trending/movie/day", page=p)[2]["results"]}
+    assert len(first["results"]) == 20
+    assert past_real_end["results"] == []
+
+
 # -- details ------------------------------------------------------------------------------
 
 

@@ -22,7 +22,8 @@ Control endpoints (outside ``/3``, no auth)::
     GET    /__stub__/requests[?path_prefix=/3/movie]            -> {"count": N, "paths": [...]}
     DELETE /__stub__/requests                                   -> reset the request log
     GET    /__stub__/config / POST /__stub__/config {"page_error_style": "errors"|"code22",
-                                                     "inflate_total_pages": int|null}
+                                                     "inflate_total_pages": int|null,
+                                                     "fill_pages": bool}
     POST   /__stub__/reset                                      -> faults, log and config reset
     GET    /__stub__/health                                     -> {"ok": true}
 """
@@ -672,6 +673,7 @@ class StubState:
         verbose: bool = False,
         page_error_style: str = "errors",
         inflate_total_pages: int | None = None,
+        fill_pages: bool = False,
     ):
         if page_error_style not in PAGE_ERROR_STYLES:
             raise ValueError(f"page_error_style must be one of {PAGE_ERROR_STYLES}")
@@ -680,7 +682,9 @@ class StubState:
         self.catalogue = catalogue
         self.verbose = verbose
         self.lock = threading.Lock()
-        self._default_config = {"page_error_style": page_error_style, "inflate_total_pages": inflate_total_pages}
+        self._default_config = {
+            "page_error_style": page_error_style, "inflate_total_pages": inflate_total_pages, "fill_pages": fill_pages,
+        }
         self.config = dict(self._default_config)
         self.faults: list[Fault] = []
         self.total_requests = 0
@@ -743,11 +747,14 @@ class StubState:
         inflate = changes.get("inflate_total_pages", self.config["inflate_total_pages"])
         if inflate is not None and (isinstance(inflate, bool) or not isinstance(inflate, int) or inflate < 1):
             raise ValueError("inflate_total_pages must be a positive integer or null")
+        fill = changes.get("fill_pages", self.config["fill_pages"])
+        if not isinstance(fill, bool):
+            raise ValueError("fill_pages must be a boolean")
         unknown = set(changes) - set(self.config)
         if unknown:
             raise ValueError(f"unknown config key(s): {sorted(unknown)}")
         with self.lock:
-            self.config.update(page_error_style=style, inflate_total_pages=inflate)
+            self.config.update(page_error_style=style, inflate_total_pages=inflate, fill_pages=fill)
             return dict(self.config)
 
     def reset(self) -> None:
@@ -957,14 +964,20 @@ class StubRequestHandler(BaseHTTPRequestHandler):
                 raise self._page_error(exc) from None
         total_results = len(items)
         total_pages = max(1, math.ceil(total_results / PAGE_SIZE))
+        fill = False
         if inflatable:
             with self.state.lock:
                 inflate = self.state.config["inflate_total_pages"]
+                fill = self.state.config["fill_pages"]
             if inflate and inflate > total_pages:
                 total_pages = inflate
                 total_results = max(total_results, inflate * PAGE_SIZE - 7)
         start = (page - 1) * PAGE_SIZE
         chunk = items[start : start + PAGE_SIZE]
+        if fill and items and not chunk and page <= total_pages:
+            # Pages the inflated total promises, filled with the catalogue again (benchmarks want
+            # every page of a list to cost what a real one does).
+            chunk = [items[(start + i) % len(items)] for i in range(PAGE_SIZE)]
         results = [dict(it, media_type="movie") if media_type else dict(it) for it in chunk]
         return {"page": page, "results": results, "total_pages": total_pages, "total_results": total_results}
 
@@ -1174,6 +1187,7 @@ class StubServer:
         verbose: bool = False,
         page_error_style: str = "errors",
         inflate_total_pages: int | None = None,
+        fill_pages: bool = False,
     ):
         self.state = StubState(
             api_key=api_key,
@@ -1182,6 +1196,7 @@ class StubServer:
             verbose=verbose,
             page_error_style=page_error_style,
             inflate_total_pages=inflate_total_pages,
+            fill_pages=fill_pages,
         )
         self._host = host
         self._requested_port = port
@@ -1312,7 +1327,8 @@ class StubServer:
         return self.state.list_faults()
 
     # config
-    def configure(self, *, page_error_style: str | None = None, inflate_total_pages: Any = ...) -> dict[str, Any]:
+    def configure(self, *, page_error_style: str | None = None, inflate_total_pages: Any = ...,
+                  fill_pages: bool | None = None) -> dict[str, Any]:
         """Change behaviour at runtime. ``page_error_style``: "errors" (422 {"errors": [...]},
         the default) or "code22" (400 code 22). ``inflate_total_pages``: report at least this
         many pages on trending/popular/top_rated/discover (None switches it off)."""
@@ -1321,6 +1337,8 @@ class StubServer:
             changes["page_error_style"] = page_error_style
         if inflate_total_pages is not ...:
             changes["inflate_total_pages"] = inflate_total_pages
+        if fill_pages is not None:
+            changes["fill_pages"] = fill_pages
         return self.state.configure(**changes)
 
     def reset(self) -> None:
@@ -1348,6 +1366,11 @@ def main(argv: list[str] | None = None) -> int:
         metavar="N",
         help="report at least N total_pages on the big list endpoints",
     )
+    parser.add_argument(
+        "--fill-pages",
+        action="store_true",
+        help="with --inflate-total-pages, fill the pages past the catalogue with its movies again",
+    )
     parser.add_argument("--verbose", action="store_true", help="log requests to stderr")
     args = parser.parse_args(argv)
 
@@ -1361,6 +1384,7 @@ def main(argv: list[str] | None = None) -> int:
             verbose=args.verbose,
             page_error_style=args.page_errors,
             inflate_total_pages=args.inflate_total_pages,
+            fill_pages=args.fill_pages,
         ).bind()
     except (OSError, ValueError) as exc:
         print(f"tmdb-stub: cannot start: {exc}", file=sys.stderr, flush=True)
