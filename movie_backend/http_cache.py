@@ -27,8 +27,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.contrib.auth.models import AnonymousUser
 from django.core.cache import DEFAULT_CACHE_ALIAS, caches
+from django.core.signals import setting_changed
 from django.http import HttpResponse, HttpResponseNotModified
+from django.urls import Resolver404, get_resolver
 from django.utils.http import parse_etags
 from rest_framework.renderers import JSONRenderer
 
@@ -256,45 +259,112 @@ def personal_cached_response(request, namespace: str, data, result: Cached, *, p
     return _personal(request, answer, x_cache=result.status)
 
 
+class _Headers:
+    """`request.headers.get` over META, without building Django's HttpHeaders of every header."""
+
+    __slots__ = ("meta",)
+
+    def __init__(self, meta):
+        self.meta = meta
+
+    def get(self, name: str, default=None):
+        return self.meta.get("HTTP_" + name.upper().replace("-", "_"), default)
+
+
 class _AnonymousCaller:
     """What the throttles read of a request to an unauthenticated view, before DRF wraps it."""
 
-    def __init__(self, request):
-        from django.contrib.auth.models import AnonymousUser
+    __slots__ = ("META", "headers", "user", COUNTS_ATTR, READ_ATTR, READ_VERSION_ATTR)
 
+    def __init__(self, request):
         self.META = request.META
-        self.headers = request.headers
-        self.user = AnonymousUser()
+        self.headers = _Headers(request.META)
+        self.user = _ANONYMOUS
+
+
+_ANONYMOUS = AnonymousUser()
+
+
+class _Memo:
+    """Per-process facts about the cache set-up, recomputed when a test overrides CACHES."""
+
+    def __init__(self) -> None:
+        self.reset()
+
+    def reset(self, **kwargs) -> None:
+        self._same_redis: bool | None = None
+        self._public_prefix: str | None = None
+
+    @property
+    def same_redis(self) -> bool:
+        if self._same_redis is None:
+            self._same_redis = _same_redis()
+        return self._same_redis
+
+    @property
+    def public_prefix(self) -> str:
+        if self._public_prefix is None:
+            self._public_prefix = _api_cache().make_key(f"{KEY_VERSION}:public:")
+        return self._public_prefix
+
+
+_memo = _Memo()
+setting_changed.connect(_memo.reset, dispatch_uid="http_cache_memo")
 
 
 def public_fast_path(view_class, drf_view):
-    """Wrap a public view (no authentication) so that a GET whose response copy exists is served
-    from it in one round trip; everything else (and a throttled request) goes to `drf_view`, with
-    the request already counted."""
+    """Attach to a public view (no authentication) the fast path FastPathMiddleware serves from:
+    a GET whose response copy exists is answered from it in one round trip; None means "go on to
+    the view", with the request already counted by the throttles. Returns `drf_view`."""
     view = view_class()
 
-    def fast_view(request, *args, **kwargs):
+    def fast_path(request, *args, **kwargs):
         if request.method != "GET":
-            return drf_view(request, *args, **kwargs)
-        key = public_key(request)
+            return None
+        key = _memo.public_prefix + _request_digest(request)
         caller = _AnonymousCaller(request)
-        if _same_redis():
-            count_request(caller, view, read=Read(key))
+        throttles = view.get_throttles()
+        if _memo.same_redis:
+            count_request(caller, view, read=Read(key), throttles=throttles)
             raw = getattr(caller, READ_ATTR)
         else:
-            count_request(caller, view)
+            count_request(caller, view, throttles=throttles)
             raw = _read(key)
         setattr(request, COUNTS_ATTR, getattr(caller, COUNTS_ATTR))
-        answer = StoredAnswer.unpack(raw) if raw is not None else None
-        if (
-            answer is None
-            or answer.fresh_until <= time.time()  # the copy's own expiry is the backstop, not the clock
-            or not all(throttle.allow_request(caller, view) for throttle in view.get_throttles())
-        ):
-            return drf_view(request, *args, **kwargs)
+        if raw is None:
+            return None
+        answer = StoredAnswer.unpack(raw)
+        if answer.fresh_until <= time.time():  # the copy's own expiry is the backstop, not the clock
+            return None
+        if not all(throttle.allow_request(caller, view) for throttle in throttles):
+            return None  # DRF answers the 429, from the counts already made
         return build_response(request, answer, cache_control=public_cache_control(answer.fresh_until), x_cache=HIT)
 
-    fast_view.__dict__.update(drf_view.__dict__)  # csrf_exempt, view_class, cls, initkwargs
-    fast_view.__name__ = drf_view.__name__
-    fast_view.__doc__ = drf_view.__doc__
-    return fast_view
+    drf_view.fast_path = fast_path
+    return drf_view
+
+
+class FastPathMiddleware:
+    """Serves the views that have a `fast_path` (public_fast_path) before the middleware after it
+    runs: sessions, CSRF, authentication and messages have nothing to do for an anonymous cached GET.
+    Place it after the middleware whose headers every answer needs (security, CORS); it adds
+    X-Frame-Options itself, as XFrameOptionsMiddleware would."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if request.method == "GET":
+            try:
+                match = get_resolver().resolve(request.path_info)
+            except Resolver404:
+                return self.get_response(request)
+            fast_path = getattr(match.func, "fast_path", None)
+            if fast_path is not None:
+                response = fast_path(request, *match.args, **match.kwargs)
+                if response is not None:
+                    response.xframe_options_exempt = True
+                    response["X-Frame-Options"] = getattr(settings, "X_FRAME_OPTIONS", "DENY").upper()
+                    response["Content-Length"] = str(len(response.content))
+                    return response
+        return self.get_response(request)

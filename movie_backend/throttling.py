@@ -65,9 +65,9 @@ class Read:
     suffix: str | None = None
 
 
-def _redis_client():
+def _redis_client(cache=None):
     """The redis-py client behind the throttles' cache, or None when it is not django-redis."""
-    client = getattr(caches[DEFAULT_CACHE_ALIAS], "client", None)
+    client = getattr(cache if cache is not None else caches[DEFAULT_CACHE_ALIAS], "client", None)
     get_client = getattr(client, "get_client", None)
     return get_client(write=True) if get_client is not None else None
 
@@ -81,11 +81,11 @@ except ImportError:  # pragma: no cover - redis is in requirements.txt
     _REDIS_ERRORS = (OSError,)
 
 
-def redis_round_trip(counters: Sequence[tuple[str, int]], read: Read | None = None):
+def redis_round_trip(counters: Sequence[tuple[str, int]], read: Read | None = None, *, client=None):
     """The one function that talks to Redis for throttling: count `counters` ((raw key, expiry)
     pairs) and read `read`, in one script call. Returns (counts, read bytes or None, version read
     or None); raises the Redis error when Redis fails."""
-    client = _redis_client()
+    client = client or _redis_client()
     keys = [key for key, _ in counters]
     args: list = [len(counters), *(expiry for _, expiry in counters)]
     if read is not None:
@@ -112,7 +112,8 @@ def _count_in_process(cache, key: str, timeout: int) -> int | None:
         return 1 if cache.add(key, 1, timeout) else None
 
 
-def count_request(request, view, *, extra: Sequence[tuple[str, int]] = (), read: Read | None = None) -> dict:
+def count_request(request, view, *, extra: Sequence[tuple[str, int]] = (), read: Read | None = None,
+                  throttles: Sequence | None = None) -> dict:
     """Count this request against every counter of `view`'s throttles (and `extra`), once, and
     remember the counts on the request for the throttles to check. With `read`, also read that
     key in the same round trip (kept on the request as READ_ATTR; Redis only); a view with a
@@ -123,7 +124,7 @@ def count_request(request, view, *, extra: Sequence[tuple[str, int]] = (), read:
     if read is None and counted is None and hasattr(view, "throttle_read"):
         read = view.throttle_read(request)  # what the view will want from the cache, read now
     if counted is None:
-        for throttle in view.get_throttles():
+        for throttle in view.get_throttles() if throttles is None else throttles:
             if isinstance(throttle, CounterRateThrottle):
                 key = throttle.counter_key(request, view)
                 if key is not None:
@@ -133,9 +134,12 @@ def count_request(request, view, *, extra: Sequence[tuple[str, int]] = (), read:
     made = {cache.make_key(key): key for key in counters}
     counts: dict[str, int | None]
     value = version = None
-    if _redis_client() is not None:
+    client = _redis_client(cache)
+    if client is not None:
         try:
-            numbers, value, version = redis_round_trip([(raw, counters[key]) for raw, key in made.items()], read)
+            numbers, value, version = redis_round_trip(
+                [(raw, counters[key]) for raw, key in made.items()], read, client=client
+            )
             counts = dict(zip(made.values(), numbers, strict=True))
         except _REDIS_ERRORS as exc:
             logger.warning("Throttle counters unavailable (%s: %s); letting the request through", type(exc).__name__, exc)
