@@ -61,6 +61,7 @@ MAX_PAGE = 500
 MAX_APPENDS = 20
 REQUEST_LOG_SIZE = 200
 PAGE_ERROR_STYLES = ("errors", "code22")
+FILL_ID_STEP = 1_000_000  # --fill-pages: ids of the catalogue's n-th repetition are shifted by n steps
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8765
@@ -975,9 +976,12 @@ class StubRequestHandler(BaseHTTPRequestHandler):
         start = (page - 1) * PAGE_SIZE
         chunk = items[start : start + PAGE_SIZE]
         if fill and items and not chunk and page <= total_pages:
-            # Pages the inflated total promises, filled with the catalogue again (benchmarks want
-            # every page of a list to cost what a real one does).
-            chunk = [items[(start + i) % len(items)] for i in range(PAGE_SIZE)]
+            # Pages the inflated total promises, filled with the catalogue again under new ids
+            # (FILL_ID_STEP apart per round), so every page costs what a real page of new movies does.
+            chunk = [
+                dict(items[n % len(items)], id=items[n % len(items)]["id"] + FILL_ID_STEP * (n // len(items)))
+                for n in range(start, start + PAGE_SIZE)
+            ]
         results = [dict(it, media_type="movie") if media_type else dict(it) for it in chunk]
         return {"page": page, "results": results, "total_pages": total_pages, "total_results": total_results}
 
