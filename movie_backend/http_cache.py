@@ -317,6 +317,9 @@ def public_fast_path(view_class, drf_view):
     a GET whose response copy exists is answered from it in one round trip; None means "go on to
     the view", with the request already counted by the throttles. Returns `drf_view`."""
     view = view_class()
+    if hasattr(view, "get") and not hasattr(view, "head"):
+        view.head = view.get  # as View.setup does, so `Allow` lists HEAD as DRF's answers do
+    allow = ", ".join(view.allowed_methods)
 
     def fast_path(request, *args, **kwargs):
         if request.method != "GET":
@@ -338,7 +341,9 @@ def public_fast_path(view_class, drf_view):
             return None
         if not all(throttle.allow_request(caller, view) for throttle in throttles):
             return None  # DRF answers the 429, from the counts already made
-        return build_response(request, answer, cache_control=public_cache_control(answer.fresh_until), x_cache=HIT)
+        response = build_response(request, answer, cache_control=public_cache_control(answer.fresh_until), x_cache=HIT)
+        response["Allow"] = allow
+        return response
 
     drf_view.fast_path = fast_path
     return drf_view

@@ -234,3 +234,15 @@ def test_copy_expires_with_the_answer(api_client, trending):
     ttl = client.ttl(key)
 
     assert 0 < ttl <= int(stored_copy(TRENDING).fresh_until - time.time()) + 1
+
+
+def test_fast_path_answer_has_the_headers_of_a_full_answer(api_client, trending):
+    full = api_client.get(TRENDING, HTTP_ORIGIN="http://spa.example")
+
+    fast = api_client.get(TRENDING, HTTP_ORIGIN="http://spa.example")
+
+    assert (full["X-Cache"], fast["X-Cache"]) == ("MISS", "HIT")
+    assert set(fast.headers) == set(full.headers)
+    same = {"Allow", "Content-Type", "ETag", "Vary", "X-Frame-Options", "X-Content-Type-Options", "Referrer-Policy"}
+    assert {name: fast[name] for name in same} == {name: full[name] for name in same}
+    assert fast.content == full.content
