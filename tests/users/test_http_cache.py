@@ -91,3 +91,28 @@ def test_recommendations_hit_is_one_query_and_one_redis_round_trip(alice_client,
 
     assert (response.status_code, response["X-Cache"]) == (200, "HIT")
     assert len(sent) == 1
+
+
+@pytest.mark.skipif(not settings.REDIS_URL, reason="round trips are counted on the Redis backend")
+@pytest.mark.parametrize(("path", "queries", "redis_commands"), [
+    (ME, 3, 1),  # user, profile, preferred genres; throttles
+    (FAVORITES, 4, 2),  # user, count, page, genres; throttles, TMDb image configuration
+    (RECS, 1, 1),  # user; throttles + the stored page
+])
+def test_warm_authenticated_reads_cost_constant_round_trips(alice_client, community, tmdb, monkeypatch,
+                                                           django_assert_num_queries, path, queries, redis_commands):
+    for _ in range(3):
+        alice_client.get(path)
+    sent = []
+    original = redis.connection.Connection.send_packed_command
+
+    def counting(self, command, *args, **kwargs):
+        sent.append(command)
+        return original(self, command, *args, **kwargs)
+
+    monkeypatch.setattr(redis.connection.Connection, "send_packed_command", counting)
+    with django_assert_num_queries(queries):
+        response = alice_client.get(path)
+
+    assert response.status_code == 200
+    assert len(sent) == redis_commands
