@@ -75,6 +75,13 @@ deploy-check: $(VENV)/.installed
 contract: $(VENV)/.installed
 	tools/contract/run.sh
 
+# The hot paths against a bare-Django floor, measured in the same run (bench/bench.py; needs wrk).
+# It drops and re-creates BENCH_DATABASE_URL's database and empties BENCH_REDIS_URL's Redis db.
+BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/mrb_h9perf_bench
+BENCH_REDIS_URL    ?= redis://127.0.0.1:6379/7
+bench: $(VENV)/.installed
+	BENCH_DATABASE_URL=$(BENCH_DATABASE_URL) BENCH_REDIS_URL=$(BENCH_REDIS_URL) $(PY) bench/bench.py
+
 tmdb-stub: $(VENV)/.installed
 	$(PY) -m tools.tmdb_stub --port 8765
 

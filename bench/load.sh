@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Load test on loopback: gunicorn (2 workers x 4 threads) against the TMDb stub, wrk as the client.
-# Compares, in one run, /healthz (the floor of any request), cache hits and forced cache misses.
+# Compares, in one run, /healthz (the floor of any request), cache hits and real cache misses: trending
+# pages never asked before, each a full page of 20 movies from the stub (--fill-pages), one stub call
+# each; the script prints how many stub calls the miss scenario made for how many requests.
 #   DATABASE_URL=postgres://postgres@127.0.0.1:5432/movie_backend_bench REDIS_URL=redis://127.0.0.1:6379/13 bench/load.sh
 # Needs wrk (Debian package). Bounded: DURATION seconds per scenario, loopback only.
 set -euo pipefail
@@ -23,7 +25,7 @@ if [[ "$DATABASE_URL" == postgres* ]]; then
 fi
 $PY manage.py migrate -v0 && $PY manage.py seed_demo >/dev/null
 
-$PY -m tools.tmdb_stub --port "$STUB_PORT" >/dev/null &
+$PY -m tools.tmdb_stub --port "$STUB_PORT" --inflate-total-pages 500 --fill-pages >/dev/null &
 stub=$!
 .venv/bin/gunicorn movie_backend.wsgi:application --bind "127.0.0.1:$APP_PORT" --workers 2 --threads 4 \
   --log-level warning >var/bench_gunicorn.log 2>&1 &
@@ -36,11 +38,16 @@ curl -sf "$base/api/movies/trending/" >/dev/null  # warm: the hit scenarios read
 curl -sf "$base/api/movies/603/" >/dev/null
 miss_script=$(mktemp --suffix .lua)
 cat >"$miss_script" <<'LUA'
--- a fresh search each request: always a cache miss, always one stub call
-counter = 0
+-- trending pages 2..500 of both windows, each wrk thread its own range: keys never asked before
+-- (1,000 of them; past that, requests are hits, which the stub's call count below shows)
+local started = 0
+setup = function(thread) thread:set("offset", started * 500) started = started + 1 end
+local n = 0
 request = function()
-  counter = counter + 1
-  return wrk.format("GET", "/api/movies/search/?q=a&year=" .. (1900 + math.random(0, 120)) .. "&page=" .. math.random(1, 400) .. "&n=" .. counter)
+  n = n + 1
+  local k = offset + n
+  local window = (k % 2 == 0) and "day" or "week"
+  return wrk.format("GET", "/api/movies/trending/?time_window=" .. window .. "&page=" .. (2 + math.floor(k / 2) % 499))
 end
 LUA
 
@@ -61,6 +68,8 @@ echo "gunicorn 2x4 on 2 cores; wrk -t2 -c$CONNECTIONS -d${DURATION}s; database $
 run healthz "$base/healthz"
 run trending_hit "$base/api/movies/trending/"
 run detail_hit "$base/api/movies/603/"
-run search_miss -s "$miss_script" "$base"
-hit=$(cat var/bench_trending_hit.rps); miss=$(cat var/bench_search_miss.rps); floor=$(cat var/bench_healthz.rps)
+curl -sf -X DELETE "http://127.0.0.1:$STUB_PORT/__stub__/requests" >/dev/null
+run trending_miss -s "$miss_script" "$base"
+echo "stub calls during the misses: $(curl -sf "http://127.0.0.1:$STUB_PORT/__stub__/requests?path_prefix=/3/trending" | $PY -c 'import json,sys; print(json.load(sys.stdin)["count"])')"
+hit=$(cat var/bench_trending_hit.rps); miss=$(cat var/bench_trending_miss.rps); floor=$(cat var/bench_healthz.rps)
 awk -v h="$hit" -v m="$miss" -v f="$floor" 'BEGIN {printf "cache hit / cache miss throughput: %.1fx; cache hit / healthz: %.2f\n", h/m, h/f}'

@@ -34,7 +34,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from django.conf import settings
@@ -78,6 +78,9 @@ class Cached:
 
     value: Any
     status: str | None
+    # When a cached value stops being fresh (epoch seconds); None when not from a fresh cache entry.
+    # movie_backend.http_cache bounds Cache-Control's max-age with it.
+    fresh_until: float | None = field(default=None, compare=False)
 
     @property
     def headers(self) -> dict[str, str]:
@@ -176,7 +179,8 @@ def make_key(namespace: str, params: dict[str, Any], *, versioned: bool = False)
     return _make_key(backend, namespace, params, versioned)
 
 
-def _store(store, key: str, value: Any, ttl: int, *, partial: bool = False) -> None:
+def _store(store, key: str, value: Any, ttl: int, *, partial: bool = False) -> float:
+    """Store the answer; returns when it stops being fresh (for HTTP max-age)."""
     # A little jitter so keys filled together (cache warming) do not all expire together.
     fresh_for = ttl * random.uniform(0.9, 1.0)
     entry = {"value": value, "fresh_until": time.time() + fresh_for}
@@ -187,6 +191,7 @@ def _store(store, key: str, value: Any, ttl: int, *, partial: bool = False) -> N
         store.call("set", key, entry, timeout)
     except StoreUnavailable:  # Redis went away during the fetch: keep the answer in this process
         _local.call("set", key, entry, timeout)
+    return entry["fresh_until"]
 
 
 @metrics.counts_cache_results
@@ -213,7 +218,7 @@ def _cached_call(store, namespace: str, params: dict[str, Any], *, ttl: int, fet
     key = _make_key(store, namespace, params, versioned)
     entry = store.call("get", key)
     if entry is not None and entry["fresh_until"] > time.time():
-        return Cached(entry["value"], HIT)
+        return Cached(entry["value"], HIT, entry["fresh_until"])
 
     lock_key = f"{key}:lock"
     if entry is not None and resilience.tmdb_breaker.troubled():
@@ -257,7 +262,7 @@ def _fetch_if_lock_won(store, key: str, lock_key: str, ttl: int, fetch: Callable
         # Double check: a holder that finished between our read and our lock has left a fresh answer.
         current = store.quiet("get", key)
         if current is not None and current["fresh_until"] > time.time():
-            return Cached(current["value"], HIT)
+            return Cached(current["value"], HIT, current["fresh_until"])
         previous = current or previous
         if previous is None:
             return _fetch_and_store(store, key, ttl, fetch, previous=None)
@@ -334,8 +339,7 @@ def _fetch_and_store(store, key: str, ttl: int, fetch: Callable[[], Any], *, pre
         if not partial_ok and previous is not None and not previous.get("partial"):
             return None  # a whole previous copy beats a partial new one
         value, ttl = value.value, min(ttl, DEGRADED_TTL)
-    _store(store, key, value, ttl, partial=partial)
-    return Cached(value, MISS)
+    return Cached(value, MISS, _store(store, key, value, ttl, partial=partial))
 
 
 def _raise_shared_failure(failure: dict) -> None:
@@ -356,13 +360,13 @@ def _wait_for_other_fetch(store, key: str, lock_key: str, ttl: int, fetch: Calla
         time.sleep(_POLL_INTERVAL)
         entry = store.call("get", key)
         if entry is not None:
-            return Cached(entry["value"], HIT)
+            return Cached(entry["value"], HIT, entry["fresh_until"])
         if store.call("get", lock_key) is not None:
             continue
         # The lock is gone. Its holder may have stored the answer since our read above.
         entry = store.call("get", key)
         if entry is not None:
-            return Cached(entry["value"], HIT)
+            return Cached(entry["value"], HIT, entry["fresh_until"])
         failure = store.call("get", f"{key}:failed")
         if failure is not None:
             _raise_shared_failure(failure)

@@ -90,6 +90,11 @@ def counts_cache_results(cached_call: Callable) -> Callable:
     return counted
 
 
+def fast_path_hit() -> None:
+    """A public answer served from its stored response (movie_backend.http_cache's fast path)."""
+    CACHE_LOOKUPS.labels("response", "hit").inc()
+
+
 def throttled(scope: str | None) -> None:
     THROTTLED.labels(scope or "unknown").inc()
 

@@ -108,6 +108,21 @@ _HEADERS = {
         "description": 'The expected scheme: `Bearer realm="api"`.',
         "schema": build_basic_type(OpenApiTypes.STR),
     },
+    "ETag": {
+        "description": "A strong validator of the body; send it back in `If-None-Match` to get a `304`.",
+        "schema": build_basic_type(OpenApiTypes.STR),
+    },
+    "Cache-Control": {
+        "description": "Public answers: `public, max-age=N`, N being what is left of the answer's freshness "
+                       "(short for an answer built while TMDb was partly failing), or `no-cache` for stale "
+                       "answers and answers from our own catalogue. Personal answers: `private, no-cache`.",
+        "schema": build_basic_type(OpenApiTypes.STR),
+    },
+    "Vary": {
+        "description": "`Accept-Encoding` (gzip is sent to clients that accept it), plus `Authorization` on "
+                       "personal answers.",
+        "schema": build_basic_type(OpenApiTypes.STR),
+    },
     "X-Cache": {
         "description": "`HIT`: served from cache; `MISS`: fetched from TMDb now; `STALE`: an older copy "
                        "served because TMDb is failing. Absent when the answer did not go through the cache.",
@@ -134,6 +149,8 @@ class AutoSchema(openapi.AutoSchema):
     - 404 on operations with path parameters (the URL converter rejects the value, or no such object);
     - headers: `WWW-Authenticate` on 401, `Retry-After` on 429 and on 503 (TMDb's or the database's),
       and on operations that go upstream (those documenting 502 or 504), for GETs, `X-Cache` on 2xx.
+    - on GETs of views with `http_cached = True`: the `If-None-Match` header, a `304` response, and
+      `ETag`, `Cache-Control` and `Vary` on 2xx and 304.
     405 is not added: it answers methods an operation does not have, so it belongs to no operation
     (the contract run's `unsupported_method` check covers it: JSON body plus `Allow`).
     """
@@ -156,11 +173,27 @@ class AutoSchema(openapi.AutoSchema):
             schema["pattern"] = NOT_BLANK_PATTERN
         return schema
 
+    def _http_cached(self) -> bool:
+        """A GET answered with ETag and Cache-Control (movie_backend.http_cache): the view says so."""
+        return self.method == "GET" and getattr(self.view, "http_cached", False)
+
+    def _get_parameters(self):
+        parameters = super()._get_parameters()
+        if self._http_cached():
+            parameters.append({
+                "in": "header", "name": "If-None-Match", "required": False,
+                "description": "ETags of copies the client holds; a match answers `304` without a body.",
+                "schema": build_basic_type(OpenApiTypes.STR),
+            })
+        return parameters
+
     def _get_response_bodies(self, direction="response"):
         responses = super()._get_response_bodies(direction)
         if direction != "response":
             return responses
         body = self.method in _BODY_METHODS and bool(self._get_request_body())
+        if self._http_cached():
+            responses["304"] = {"description": "Not Modified: the `If-None-Match` ETag is current; no body."}
         for status in self._implied_error_statuses():
             if str(status) not in responses:
                 documented = error_responses(status, details=_BODY_400 if body else None)[status]
@@ -218,6 +251,8 @@ class AutoSchema(openapi.AutoSchema):
                 wanted.append("Retry-After")
             if cached_read and code.startswith("2"):
                 wanted.append("X-Cache")
+            if self._http_cached() and (code.startswith("2") or code == "304"):
+                wanted += ["ETag", "Cache-Control", "Vary"]
             for name in wanted:
                 response.setdefault("headers", {}).setdefault(name, dict(_HEADERS[name]))
 

@@ -168,6 +168,9 @@ def catalogue_upsert(movies: Iterable[dict], *, details: bool = False) -> None:
     if details:
         now = timezone.now()
         shapes = {movie_id: {**shape, "details_fetched_at": now} for movie_id, shape in shapes.items()}
+    # Rows in id order: concurrent upserts of overlapping pages then lock them in the same order
+    # instead of deadlocking (PostgreSQL aborts one of two upserts that lock in opposite orders).
+    shapes = dict(sorted(shapes.items()))
     Movie.objects.bulk_create(
         [_movie_row(shape, fields) for shape in shapes.values()],
         update_conflicts=True, unique_fields=["id"], update_fields=[*fields, "updated_at"],
@@ -185,7 +188,7 @@ def catalogue_upsert(movies: Iterable[dict], *, details: bool = False) -> None:
     missing = wanted - current
     if missing:
         links.bulk_create(
-            [Movie.genres.through(movie_id=m, genre_id=g) for m, g in missing], ignore_conflicts=True
+            [Movie.genres.through(movie_id=m, genre_id=g) for m, g in sorted(missing)], ignore_conflicts=True
         )
 
 
@@ -317,4 +320,4 @@ def recommended_movies(*, page: int, genre: int | None = None) -> Cached:
         "recommended", {"genre": genre, **_language_key()},
         ttl=settings.CACHE_TTL_RECOMMENDATIONS, fetch=lambda: _fetch_recommended_pool(genre),
     )
-    return Cached(paginate_sequence(pool.value, page=page), pool.status)
+    return Cached(paginate_sequence(pool.value, page=page), pool.status, pool.fresh_until)

@@ -84,7 +84,7 @@ def recommendations_for_user(*, user: User, page: int) -> Cached:
         fetch=lambda: recommendations_build(user=user),
         versioned=True,
     )
-    return Cached(paginate_sequence(ranked.value, page=page), ranked.status)
+    return Cached(paginate_sequence(ranked.value, page=page), ranked.status, ranked.fresh_until)
 
 
 def recommendations_build(*, user: User) -> list[dict] | Degraded:

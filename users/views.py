@@ -13,6 +13,7 @@ from rest_framework.views import APIView
 from rest_framework_simplejwt.views import TokenObtainPairView
 
 from movie_backend import examples as ex
+from movie_backend import http_cache
 from movie_backend.pagination import validated_query
 from movie_backend.schema import UPSTREAM, error_responses
 from movies.services import image_config
@@ -149,6 +150,7 @@ class LogoutView(APIView):
 
 
 class MeView(APIView):
+    http_cached = True  # GET: ETag, If-None-Match, `private, no-cache`
     permission_classes = [IsAuthenticated]
 
     @extend_schema(
@@ -158,7 +160,7 @@ class MeView(APIView):
     )
     def get(self, request):
         profile = services.profile_ensure(user=request.user)
-        return Response(MeSerializer(selectors.user_me(user=request.user, profile=profile)).data)
+        return http_cache.personal_response(request, MeSerializer(selectors.user_me(user=request.user, profile=profile)).data)
 
     @extend_schema(
         tags=USER_TAGS, summary="Update my profile",
@@ -179,6 +181,7 @@ class MeView(APIView):
 
 
 class FavoriteListView(APIView):
+    http_cached = True  # GET: ETag, If-None-Match, `private, no-cache`
     permission_classes = [IsAuthenticated]
 
     @extend_schema(
@@ -189,7 +192,9 @@ class FavoriteListView(APIView):
     )
     def get(self, request):
         page = validated_query(FavoriteListQuerySerializer, request)["page"]
-        return Response(FavoritePageSerializer(selectors.favorite_list(user=request.user, page=page)).data)
+        return http_cache.personal_response(
+            request, FavoritePageSerializer(selectors.favorite_list(user=request.user, page=page)).data
+        )
 
     @extend_schema(
         tags=USER_TAGS, summary="Add a favorite",
@@ -230,8 +235,13 @@ class FavoriteDetailView(APIView):
 
 
 class RecommendationsView(APIView):
+    http_cached = True  # GET: ETag, If-None-Match, `private, no-cache`
     permission_classes = [IsAuthenticated]
     throttle_scope = "recommendations"
+
+    def throttle_read(self, request):
+        """The stored response of this request, read with the throttle counters (one round trip)."""
+        return http_cache.personal_read(request, selectors.user_recs_namespace(request.user.id))
 
     @extend_schema(
         tags=USER_TAGS, summary="Recommended for me",
@@ -245,5 +255,12 @@ class RecommendationsView(APIView):
     )
     def get(self, request):
         page = validated_query(RecommendationQuerySerializer, request)["page"]
+        stored = http_cache.personal_copy_response(request)
+        if stored is not None:
+            return stored
         result = selectors.recommendations_for_user(user=request.user, page=page)
-        return Response(RecommendationPageSerializer(result.value).data, headers=result.headers)
+        return http_cache.personal_cached_response(
+            request, selectors.user_recs_namespace(request.user.id),
+            RecommendationPageSerializer(result.value).data, result,
+            params=RecommendationQuerySerializer().fields,
+        )

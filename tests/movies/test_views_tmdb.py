@@ -401,3 +401,41 @@ def test_read_token_mode_end_to_end(api_client, tmdb, settings):
     call = tmdb.upstream_calls()[0]
     assert call.request.headers["Authorization"] == "Bearer read-token"
     assert "api_key" not in call.request.params
+
+
+@pytest.mark.slow
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_upserts_of_overlapping_pages_do_not_deadlock():
+    import threading
+
+    from django.db import connection
+
+    from movies.services import catalogue_upsert, genres_upsert
+
+    if connection.vendor != "postgresql":
+        pytest.skip("row-lock deadlocks are PostgreSQL's; the test database of SQLite is in memory, one writer")
+    genres_upsert([{"id": 18, "name": "Drama"}])
+    base = {"title": "T", "original_title": "T", "overview": "", "release_date": None, "original_language": "en",
+            "vote_average": 1.0, "vote_count": 1, "popularity": 1.0, "poster_path": None, "backdrop_path": None,
+            "genre_ids": [18]}
+    pages = [[{"id": i, **base} for i in range(1, 41)], [{"id": i, **base} for i in range(40, 0, -1)]]
+    errors, barrier = [], threading.Barrier(2)
+
+    def upsert(page):
+        try:
+            for _ in range(15):
+                barrier.wait(timeout=10)
+                catalogue_upsert(page)
+        except Exception as exc:  # a deadlock aborts one upsert: the test reports it
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=upsert, args=(page,)) for page in pages]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert errors == []
+    assert Movie.objects.count() == 40

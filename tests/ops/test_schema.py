@@ -129,7 +129,7 @@ def test_upstream_reads_document_x_cache(schema):
 
 
 def test_movie_id_path_parameter_is_a_positive_int32(schema):
-    [parameter] = schema["paths"]["/api/movies/{movie_id}/"]["get"]["parameters"]
+    [parameter] = [p for p in schema["paths"]["/api/movies/{movie_id}/"]["get"]["parameters"] if p["in"] == "path"]
 
     assert parameter["schema"] == {"type": "integer", "minimum": 1, "maximum": 2147483647, "example": 603}
 
@@ -194,3 +194,22 @@ def test_trimmed_request_strings_document_the_not_blank_pattern(schema):
     [q] = [p for p in schema["paths"]["/api/movies/search/"]["get"]["parameters"] if p["name"] == "q"]
 
     assert q["schema"]["pattern"] == NOT_BLANK_PATTERN
+
+
+HTTP_CACHED_GETS = {
+    "/api/movies/trending/", "/api/movies/recommended/", "/api/movies/search/", "/api/movies/genres/",
+    "/api/movies/{movie_id}/", "/api/movies/{movie_id}/recommendations/",
+    "/api/users/me/", "/api/users/favorites/", "/api/users/recommendations/",
+}
+
+
+def test_http_cached_reads_document_304_etag_and_if_none_match(schema):
+    documented = {
+        path for path, method, operation in _operations(schema)
+        if method == "get" and "304" in operation["responses"]
+        and {"ETag", "Cache-Control", "Vary"} <= set(operation["responses"]["304"]["headers"])
+        and {"ETag", "Cache-Control", "Vary"} <= set(operation["responses"]["200"]["headers"])
+        and any(p["in"] == "header" and p["name"] == "If-None-Match" for p in operation["parameters"])
+    }
+
+    assert documented == HTTP_CACHED_GETS

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from tools.tmdb_stub.server import CATALOGUE_PATH, StubServer
+from tools.tmdb_stub.server import CATALOGUE_PATH, FILL_ID_STEP, StubServer
 
 API_KEY = "test-key"
 READ_TOKEN = "test-read-token"
@@ -200,6 +200,20 @@ def test_inflated_total_pages(stub):
     stub.configure(inflate_total_pages=38020)
     _, _, body = api(stub, "/movie/popular", page=500)
     assert body["total_pages"] == 38020 and body["results"] == []
+
+
+def test_filled_pages_past_the_catalogue(stub):
+    stub.configure(inflate_total_pages=500, fill_pages=True)
+    _, _, first = api(stub, "/trending/movie/day", page=1)
+    _, _, far = api(stub, "/trending/movie/day", page=321)
+    stub.configure(inflate_total_pages=None)
+    _, _, past_real_end = api(stub, "/trending/movie/day", page=321)
+
+    assert far["page"] == 321 and len(far["results"]) == 20
+    assert len({m["id"] for m in far["results"]}) == 20
+    assert all(m["id"] > FILL_ID_STEP for m in far["results"])  # new movies, not page 1's again
+    assert len(first["results"]) == 20
+    assert past_real_end["results"] == []
 
 
 # -- details ------------------------------------------------------------------------------
@@ -446,3 +460,23 @@ def test_cli_port_zero_prints_base_url():
     proc.stdout.close()
     proc.stderr.close()
     assert "cli-key" not in stderr
+
+
+def test_keep_alive_requests_do_not_stall_on_nagle(stub):
+    # Headers and body are two writes; with Nagle's algorithm on, each request over a reused
+    # connection waited ~40 ms for a delayed ACK, so 10 requests took over 0.4 s.
+    import http.client
+
+    connection = http.client.HTTPConnection(stub.host, stub.port, timeout=5)
+    statuses = []
+    started = time.perf_counter()
+    for _ in range(20):
+        connection.request("GET", f"/3/genre/movie/list?api_key={API_KEY}")
+        response = connection.getresponse()
+        response.read()
+        statuses.append(response.status)
+    elapsed = time.perf_counter() - started
+    connection.close()
+
+    assert statuses == [200] * 20
+    assert elapsed < 0.4

@@ -25,7 +25,8 @@ Control endpoints (outside ``/3``, no auth)::
                                    per call (path + sorted query without api_key), since the last reset:
                                    how many, how many unanswered now, and the most at once
     GET    /__stub__/config / POST /__stub__/config {"page_error_style": "errors"|"code22",
-                                                     "inflate_total_pages": int|null}
+                                                     "inflate_total_pages": int|null,
+                                                     "fill_pages": bool}
     POST   /__stub__/reset                                      -> faults, log and config reset
     GET    /__stub__/health                                     -> {"ok": true}
 """
@@ -65,6 +66,7 @@ MAX_PAGE = 500
 MAX_APPENDS = 20
 REQUEST_LOG_SIZE = 200
 PAGE_ERROR_STYLES = ("errors", "code22")
+FILL_ID_STEP = 1_000_000  # --fill-pages: ids of the catalogue's n-th repetition are shifted by n steps
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8765
@@ -677,6 +679,7 @@ class StubState:
         verbose: bool = False,
         page_error_style: str = "errors",
         inflate_total_pages: int | None = None,
+        fill_pages: bool = False,
     ):
         if page_error_style not in PAGE_ERROR_STYLES:
             raise ValueError(f"page_error_style must be one of {PAGE_ERROR_STYLES}")
@@ -685,7 +688,9 @@ class StubState:
         self.catalogue = catalogue
         self.verbose = verbose
         self.lock = threading.Lock()
-        self._default_config = {"page_error_style": page_error_style, "inflate_total_pages": inflate_total_pages}
+        self._default_config = {
+            "page_error_style": page_error_style, "inflate_total_pages": inflate_total_pages, "fill_pages": fill_pages,
+        }
         self.config = dict(self._default_config)
         self.faults: list[Fault] = []
         self.total_requests = 0
@@ -776,11 +781,14 @@ class StubState:
         inflate = changes.get("inflate_total_pages", self.config["inflate_total_pages"])
         if inflate is not None and (isinstance(inflate, bool) or not isinstance(inflate, int) or inflate < 1):
             raise ValueError("inflate_total_pages must be a positive integer or null")
+        fill = changes.get("fill_pages", self.config["fill_pages"])
+        if not isinstance(fill, bool):
+            raise ValueError("fill_pages must be a boolean")
         unknown = set(changes) - set(self.config)
         if unknown:
             raise ValueError(f"unknown config key(s): {sorted(unknown)}")
         with self.lock:
-            self.config.update(page_error_style=style, inflate_total_pages=inflate)
+            self.config.update(page_error_style=style, inflate_total_pages=inflate, fill_pages=fill)
             return dict(self.config)
 
     def reset(self) -> None:
@@ -813,6 +821,10 @@ class StubRequestHandler(BaseHTTPRequestHandler):
     server_version = "tmdb-stub/1.0"
     protocol_version = "HTTP/1.1"
     timeout = 60  # idle keep-alive connections are dropped after this many seconds
+    # The headers and the body go out in two writes. With Nagle's algorithm on, the body waits for
+    # the ACK of the headers, which a client on a reused connection delays (~40 ms): every
+    # keep-alive request stalled that long. TCP_NODELAY sends each write at once.
+    disable_nagle_algorithm = True
 
     @property
     def state(self) -> StubState:
@@ -1017,14 +1029,23 @@ class StubRequestHandler(BaseHTTPRequestHandler):
                 raise self._page_error(exc) from None
         total_results = len(items)
         total_pages = max(1, math.ceil(total_results / PAGE_SIZE))
+        fill = False
         if inflatable:
             with self.state.lock:
                 inflate = self.state.config["inflate_total_pages"]
+                fill = self.state.config["fill_pages"]
             if inflate and inflate > total_pages:
                 total_pages = inflate
                 total_results = max(total_results, inflate * PAGE_SIZE - 7)
         start = (page - 1) * PAGE_SIZE
         chunk = items[start : start + PAGE_SIZE]
+        if fill and items and not chunk and page <= total_pages:
+            # Pages the inflated total promises, filled with the catalogue again under new ids
+            # (FILL_ID_STEP apart per round), so every page costs what a real page of new movies does.
+            chunk = [
+                dict(items[n % len(items)], id=items[n % len(items)]["id"] + FILL_ID_STEP * (n // len(items)))
+                for n in range(start, start + PAGE_SIZE)
+            ]
         results = [dict(it, media_type="movie") if media_type else dict(it) for it in chunk]
         return {"page": page, "results": results, "total_pages": total_pages, "total_results": total_results}
 
@@ -1234,6 +1255,7 @@ class StubServer:
         verbose: bool = False,
         page_error_style: str = "errors",
         inflate_total_pages: int | None = None,
+        fill_pages: bool = False,
     ):
         self.state = StubState(
             api_key=api_key,
@@ -1242,6 +1264,7 @@ class StubServer:
             verbose=verbose,
             page_error_style=page_error_style,
             inflate_total_pages=inflate_total_pages,
+            fill_pages=fill_pages,
         )
         self._host = host
         self._requested_port = port
@@ -1377,7 +1400,8 @@ class StubServer:
         return self.state.list_faults()
 
     # config
-    def configure(self, *, page_error_style: str | None = None, inflate_total_pages: Any = ...) -> dict[str, Any]:
+    def configure(self, *, page_error_style: str | None = None, inflate_total_pages: Any = ...,
+                  fill_pages: bool | None = None) -> dict[str, Any]:
         """Change behaviour at runtime. ``page_error_style``: "errors" (422 {"errors": [...]},
         the default) or "code22" (400 code 22). ``inflate_total_pages``: report at least this
         many pages on trending/popular/top_rated/discover (None switches it off)."""
@@ -1386,6 +1410,8 @@ class StubServer:
             changes["page_error_style"] = page_error_style
         if inflate_total_pages is not ...:
             changes["inflate_total_pages"] = inflate_total_pages
+        if fill_pages is not None:
+            changes["fill_pages"] = fill_pages
         return self.state.configure(**changes)
 
     def reset(self) -> None:
@@ -1413,6 +1439,11 @@ def main(argv: list[str] | None = None) -> int:
         metavar="N",
         help="report at least N total_pages on the big list endpoints",
     )
+    parser.add_argument(
+        "--fill-pages",
+        action="store_true",
+        help="with --inflate-total-pages, fill the pages past the catalogue with its movies again",
+    )
     parser.add_argument("--verbose", action="store_true", help="log requests to stderr")
     args = parser.parse_args(argv)
 
@@ -1426,6 +1457,7 @@ def main(argv: list[str] | None = None) -> int:
             verbose=args.verbose,
             page_error_style=args.page_errors,
             inflate_total_pages=args.inflate_total_pages,
+            fill_pages=args.fill_pages,
         ).bind()
     except (OSError, ValueError) as exc:
         print(f"tmdb-stub: cannot start: {exc}", file=sys.stderr, flush=True)
