@@ -48,7 +48,8 @@ TMDB_LATENCY = Histogram(
 CACHE_LOOKUPS = Counter(
     "movie_backend_cache_lookups_total",
     "Answers of the API cache by kind (namespace) and result: hit, miss (fetched now) or stale "
-    "(an older copy served while TMDb fails or another request refreshes it).",
+    "(an older copy served while TMDb fails or another request refreshes it). Kind `response`: a "
+    "repeated public GET answered by the fast path from its stored response (movie_backend.http_cache).",
     ["kind", "result"],
 )
 THROTTLED = Counter(

@@ -185,7 +185,9 @@ class CounterRateThrottle(throttling.SimpleRateThrottle):
             return True
         counts = getattr(request, COUNTS_ATTR, None)
         if counts is None or counter not in counts:  # the first throttle asked counts them all
-            counts = count_request(request, view, extra=[(counter, self.duration + 1)])
+            # No view (the admin's login): only this counter; else every counter of the view's throttles.
+            counts = count_request(request, view, extra=[(counter, self.duration + 1)],
+                                   throttles=() if view is None else None)
         count = counts[counter]
         if count is not None and count > self.num_requests:
             metrics.throttled(self.scope)

@@ -191,7 +191,7 @@ def test_tmdb_newly_hung_an_expired_copy_is_served_within_the_stale_wait(live_tm
     assert resilience.tmdb_breaker.state == resilience.CLOSED  # nothing told us TMDb was down before
     assert (response.status_code, response["X-Cache"]) == (200, "STALE")
     assert response.json() == first.json()
-    assert elapsed < settings.CACHE_STALE_WAIT + 0.5
+    assert elapsed < settings.CACHE_STALE_WAIT + 1.0
     assert list_calls(live_tmdb) == 1
 
 
@@ -208,6 +208,6 @@ def test_slow_refresh_of_a_multi_call_answer_serves_the_copy_and_finishes_in_the
         assert api_cache.wait_for_background_refreshes(timeout=10)
         after, _ = timed("/api/movies/recommended/")
 
-    assert (response.status_code, response["X-Cache"], elapsed < settings.CACHE_STALE_WAIT + 0.5) == (200, "STALE", True)
+    assert (response.status_code, response["X-Cache"], elapsed < settings.CACHE_STALE_WAIT + 1.0) == (200, "STALE", True)
     assert (after["X-Cache"], after.json()) == ("HIT", first.json())  # the whole list again, not a part
     assert list_calls(live_tmdb) >= 2 + 6  # the cut-short refresh, then all six lists in the background
