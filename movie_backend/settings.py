@@ -136,8 +136,8 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # --- Cache: Redis when REDIS_URL is set, else an in-process cache -----------------------------------
 REDIS_URL = config("REDIS_URL", default="")
 # Short on purpose: a hung Redis costs a request one timeout, then the Redis breaker keeps us off it.
-CACHE_SOCKET_TIMEOUT = config("CACHE_SOCKET_TIMEOUT", default=0.1, cast=float)  # seconds, per read
-CACHE_CONNECT_TIMEOUT = config("CACHE_CONNECT_TIMEOUT", default=0.1, cast=float)  # seconds, per connect
+CACHE_SOCKET_TIMEOUT = config("CACHE_SOCKET_TIMEOUT", default=0.05, cast=float)  # seconds, per read
+CACHE_CONNECT_TIMEOUT = config("CACHE_CONNECT_TIMEOUT", default=0.05, cast=float)  # seconds, per connect
 if REDIS_URL:
     _redis_options = {
         "SOCKET_CONNECT_TIMEOUT": CACHE_CONNECT_TIMEOUT,
