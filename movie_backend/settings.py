@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "movies",
     "users",
+    "recs",
 ]
 
 MIDDLEWARE = [
@@ -161,6 +162,18 @@ CACHE_TTL_REFERENCE = config("CACHE_TTL_REFERENCE", default=259200, cast=int)  #
 CACHE_STALE_GRACE = config("CACHE_STALE_GRACE", default=86400, cast=int)
 # How long a request waits for another request that is already fetching the same key.
 CACHE_LOCK_WAIT = config("CACHE_LOCK_WAIT", default=12.0, cast=float)
+
+# --- Trained recommendation model (manage.py train_recommender) --------------------------------------
+# L2 weight of EASE; 500 is the usual optimum on MovieLens-100K (chosen on validation data).
+RECS_EASE_LAMBDA = config("RECS_EASE_LAMBDA", default=500.0, cast=float)
+# Neighbours kept per movie (its strongest positive weights).
+RECS_NEIGHBORS = config("RECS_NEIGHBORS", default=200, cast=int)
+# Movies trained on: the most favorited ones. Memory ~ 4 bytes x items² (1.6 GB at 20,000).
+RECS_MAX_ITEMS = config("RECS_MAX_ITEMS", default=10000, cast=int)
+# Below this many users with favorites, training refuses and the list stays model-free.
+RECS_MIN_USERS = config("RECS_MIN_USERS", default=20, cast=int)
+# Versions kept in the database (the newest serves; older ones are for a quick look back).
+RECS_KEEP_VERSIONS = config("RECS_KEEP_VERSIONS", default=3, cast=int)
 
 # --- TMDb ---------------------------------------------------------------------------------------------
 TMDB_API_KEY = _read_secret("TMDB_API_KEY")

@@ -1,7 +1,7 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 
-from users.models import Favorite, Profile, User
+from users.models import Favorite, NotInterested, Profile, User
 
 
 class ProfileInline(admin.StackedInline):
@@ -37,3 +37,13 @@ class FavoriteAdmin(admin.ModelAdmin):
     list_select_related = ["user", "movie"]
     raw_id_fields = ["user", "movie"]
     date_hierarchy = "added_at"
+
+
+@admin.register(NotInterested)
+class NotInterestedAdmin(admin.ModelAdmin):
+    list_display = ["user", "movie", "created_at"]
+    search_fields = ["user__username", "user__email", "movie__title", "=movie__id"]
+    list_filter = ["created_at"]
+    list_select_related = ["user", "movie"]
+    raw_id_fields = ["user", "movie"]
+    date_hierarchy = "created_at"
