@@ -81,11 +81,15 @@ def recommendations_build(*, user: User) -> list[dict] | Degraded:
             scores = ease.score(rows, exclude=exclude)
             model = {movie_id: (scores[movie_id].score, scores[movie_id].because)
                      for movie_id in ease.top(scores, limit=recommender.MODEL_CANDIDATES)}
+            # Without TMDb the seeds' "more like this" is co-favorites + shared genres: the model and
+            # the genre lists already stand for both, so the 5 catalogue-wide queries are skipped.
+            seed_sources = _tmdb_seed_sources(seeds, missing=missing) if tmdb_enabled() else []
             collaborative = []
         else:  # no model, or it knows none of these favorites: co-favorite counts of the latest ones
+            seed_sources = _tmdb_seed_sources(seeds, missing=missing)
             collaborative = _co_occurrence_sources(user=user, seeds=seeds, exclude=exclude)
         sources = [
-            *_tmdb_seed_sources(seeds, missing=missing),
+            *seed_sources,
             *collaborative,
             *_catalogue_genre_sources(affinity),
             recommender.Source(_catalogue_ids(genre=None), recommender.POPULAR_WEIGHT,

@@ -109,10 +109,10 @@ def test_query_count_is_constant_in_the_number_of_favorites(alice_client, user, 
         Favorite.objects.bulk_create([Favorite(user=peer, movie=m) for m in movies])
     train(**{"lambda": 1.0})
 
-    # auth, favorites, marks, genres preferred, genre counts, model rows (one, whatever the count),
-    # 5 seeds' local "more like this", 3 genre lists + popular (catalogue ranking), candidates +
-    # genres, genre names
-    with django_assert_max_num_queries(49):
+    # auth, favorites, marks, preferred genres, genre counts, model rows (ONE, whatever the count),
+    # 3 genre lists + popular (5 each: catalogue ranking), candidates + their genres, genre names;
+    # no per-seed local list (the model stands for it without TMDb)
+    with django_assert_max_num_queries(24):
         response = alice_client.get(RECS)
 
     assert response.status_code == 200
