@@ -167,7 +167,7 @@ CACHE_LOCK_WAIT = config("CACHE_LOCK_WAIT", default=12.0, cast=float)
 # L2 weight of EASE; 500 is the usual optimum on MovieLens-100K (chosen on validation data).
 RECS_EASE_LAMBDA = config("RECS_EASE_LAMBDA", default=500.0, cast=float)
 # Neighbours kept per movie (its strongest positive weights).
-RECS_NEIGHBORS = config("RECS_NEIGHBORS", default=200, cast=int)
+RECS_NEIGHBORS = config("RECS_NEIGHBORS", default=100, cast=int)
 # Movies trained on: the most favorited ones. Memory ~ 4 bytes x items² (1.6 GB at 20,000).
 RECS_MAX_ITEMS = config("RECS_MAX_ITEMS", default=10000, cast=int)
 # Below this many users with favorites, training refuses and the list stays model-free.

@@ -22,7 +22,7 @@ from movie_backend.pagination import paginate_sequence
 from movies import payloads
 from movies import selectors as movie_selectors
 from movies import services as movie_services
-from movies.models import Genre, Movie
+from movies.models import Genre
 from movies.tmdb import tmdb_enabled
 from recs import ease
 from recs import selectors as recs_selectors
@@ -31,6 +31,7 @@ from users.models import User
 
 logger = logging.getLogger(__name__)
 
+CATALOGUE_LIST_LENGTH = 20  # movies of each genre list and of the popular floor (a page, as before)
 COLD_START_PAGES = 2  # pages of the everyone / per-genre lists used without favorites
 RECOMMENDATIONS_CACHE_SCHEMA = 2  # bump when the cached shape or the ranking changes
 
@@ -135,8 +136,13 @@ def _co_occurrence_sources(*, user: User, seeds: list[int], exclude: list[int]) 
 
 
 def _catalogue_ids(*, genre: int | None) -> list[int]:
-    """The first page of the catalogue by weighted rating (optionally of one genre): no upstream call."""
-    return [movie.id for movie in movie_selectors.catalogue_ranked(page=1, genre=genre)["results"]]
+    """The first page of the catalogue by weighted rating (optionally of one genre): the same for
+    everyone, so cached (no upstream call behind it)."""
+    return cached_call(
+        "catalogue-ranked-ids", {"genre": genre, "limit": CATALOGUE_LIST_LENGTH},
+        ttl=settings.CACHE_TTL_RECOMMENDATIONS,
+        fetch=lambda: movie_selectors.catalogue_ranked_ids(limit=CATALOGUE_LIST_LENGTH, genre=genre),
+    ).value
 
 
 def _catalogue_genre_sources(affinity: dict[int, float]) -> list[recommender.Source]:
@@ -176,11 +182,12 @@ def _materialise(
     sources: list[recommender.Source], *, affinity: dict[int, float], exclude: list[int], seed_titles: dict[int, str],
     model: dict[int, tuple[float, int]], coverage: float,
 ) -> list[dict]:
-    """Rank the candidates and turn them into summaries with reasons (2 queries for any length)."""
+    """Rank the candidates on plain rows, then turn the kept ones into summaries with reasons
+    (5 queries for any number of candidates)."""
     candidate_ids = ({movie_id for source in sources for movie_id in source.movie_ids} | model.keys()) - set(exclude)
-    movies = {m.id: m for m in Movie.objects.filter(pk__in=candidate_ids).prefetch_related("genres")}
-    movie_genres = {movie_id: [g.id for g in movie.genres.all()] for movie_id, movie in movies.items()}
-    tiebreak = {movie_id: movie.popularity for movie_id, movie in movies.items()}
+    rows = movie_selectors.catalogue_rows(movie_ids=candidate_ids)
+    movie_genres = {movie_id: genres for movie_id, (_, genres) in rows.items()}
+    tiebreak = {movie_id: popularity for movie_id, (popularity, _) in rows.items()}
     if model:
         fused = recommender.rank(sources, movie_genres=movie_genres, affinity=affinity, exclude=exclude,
                                  tiebreak=tiebreak, limit=len(candidate_ids))
@@ -189,6 +196,7 @@ def _materialise(
     else:
         ranked = recommender.rank(sources, movie_genres=movie_genres, affinity=affinity, exclude=exclude,
                                   tiebreak=tiebreak)
+    movies = movie_selectors.movie_queryset().in_bulk([item.movie_id for item in ranked])
     genre_names = {g.id: g.name for g in Genre.objects.all()}
     images = movie_services.image_config()
     return [

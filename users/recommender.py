@@ -46,7 +46,7 @@ POPULAR_WEIGHT = 0.2
 GENRE_BOOST = 0.5  # a movie in a genre of affinity 1 scores 1.5x
 TOP_GENRES = 3  # genres given their own candidate list
 MAX_RESULTS = 200  # length of the final list (10 pages)
-MODEL_CANDIDATES = 500  # the model's best candidates considered per user
+MODEL_CANDIDATES = 300  # the model's best candidates considered per user (the list keeps 200)
 OTHERS_FLOOR = 0.05  # weight the other sources keep next to a model that knows every favorite
 
 BECAUSE_YOU_LIKED, GENRE, POPULAR = "because_you_liked", "genre", "popular"
@@ -161,7 +161,7 @@ def blend(
     exclude: Iterable[int] = (),
     tiebreak: Mapping[int, float] | None = None,
     limit: int = MAX_RESULTS,
-    floor: float = OTHERS_FLOOR,
+    floor: float | None = None,
 ) -> list[Ranked]:
     """Blend the model's scores (movie id -> (score, favorite that contributed most)) with the
     fused list `ranked` (from `rank`, unlimited); see the module docstring. Movies missing from
@@ -170,6 +170,7 @@ def blend(
     contributor for the model."""
     excluded = set(exclude)
     tiebreak = tiebreak or {}
+    floor = OTHERS_FLOOR if floor is None else floor
     coverage = min(max(coverage, 0.0), 1.0)
     model = {m: v for m, v in model.items() if v[0] > 0 and m not in excluded and m in movie_genres}
     model_max = max((score for score, _ in model.values()), default=0.0)

@@ -110,9 +110,10 @@ def test_query_count_is_constant_in_the_number_of_favorites(alice_client, user, 
     train(**{"lambda": 1.0})
 
     # auth, favorites, marks, preferred genres, genre counts, model rows (ONE, whatever the count),
-    # 3 genre lists + popular (5 each: catalogue ranking), candidates + their genres, genre names;
-    # no per-seed local list (the model stands for it without TMDb)
-    with django_assert_max_num_queries(24):
+    # 2 genre lists + popular (3 each: catalogue ranking, cached afterwards), candidates' rows and
+    # genres, the kept movies and their genres, genre names; no per-seed local list (the model
+    # stands for it without TMDb)
+    with django_assert_max_num_queries(20):
         response = alice_client.get(RECS)
 
     assert response.status_code == 200
