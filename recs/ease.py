@@ -62,7 +62,7 @@ def fit(matrix: scipy.sparse.spmatrix, *, lam: float) -> np.ndarray:
     the work of a general inverse, in place, so the peak memory is about one items² float32 matrix."""
     if lam <= 0:
         raise ValueError("lambda must be positive")
-    gram = (matrix.T @ matrix).toarray().astype(DTYPE, copy=False)
+    gram = gram_matrix(matrix)
     gram[np.diag_indices_from(gram)] += DTYPE(lam)
     factor, info = scipy.linalg.lapack.spotrf(gram, lower=True, overwrite_a=True)
     if info != 0:
@@ -78,6 +78,19 @@ def fit(matrix: scipy.sparse.spmatrix, *, lam: float) -> np.ndarray:
     inverse /= -diagonal  # column j divided by -P_jj
     np.fill_diagonal(inverse, 0.0)
     return inverse
+
+
+def gram_matrix(matrix: scipy.sparse.spmatrix, *, block: int = 2048) -> np.ndarray:
+    """XᵀX as a dense float32 matrix, computed a block of columns at a time: the sparse product of
+    the whole matrix can hold far more bytes than the dense result (20,000 popular items)."""
+    rows = scipy.sparse.csr_matrix(matrix, dtype=DTYPE)
+    columns = rows.tocsc()
+    transposed = rows.T.tocsr()
+    n_items = rows.shape[1]
+    gram = np.empty((n_items, n_items), dtype=DTYPE)
+    for start in range(0, n_items, block):
+        gram[:, start:start + block] = (transposed @ columns[:, start:start + block]).toarray()
+    return gram
 
 
 def fit_dense_reference(matrix: np.ndarray, *, lam: float) -> np.ndarray:
