@@ -135,21 +135,26 @@ class Score:
     because: int  # the favorite whose weight contributed most
 
 
-def score(rows: Iterable[tuple[int, int, float]], *, exclude: Iterable[int] = ()) -> dict[int, Score]:
+def score(rows: Sequence[tuple[int, int, float]], *, exclude: Iterable[int] = ()) -> dict[int, Score]:
     """A user's scores from the neighbour rows (favorite, candidate, weight) of their favorites:
     candidate -> (sum of weights, the favorite of the largest weight; ties by the smaller id).
-    Candidates in `exclude` (favorites, not interested) are left out."""
-    excluded = set(exclude)
-    totals: dict[int, float] = {}
-    best: dict[int, tuple[float, int]] = {}
-    for favorite, candidate, weight in rows:
-        if candidate in excluded:
-            continue
-        totals[candidate] = totals.get(candidate, 0.0) + weight
-        current = best.get(candidate)
-        if current is None or weight > current[0] or (weight == current[0] and favorite < current[1]):
-            best[candidate] = (weight, favorite)
-    return {candidate: Score(total, best[candidate][1]) for candidate, total in totals.items()}
+    Candidates in `exclude` (favorites, not interested) are left out. Vectorised: a user with 100
+    favorites brings 100 x RECS_NEIGHBORS rows."""
+    if not rows:
+        return {}
+    data = np.asarray(rows, dtype=np.float64).reshape(-1, 3)
+    favorite, candidate, weight = data[:, 0].astype(np.int64), data[:, 1].astype(np.int64), data[:, 2]
+    keep = ~np.isin(candidate, np.fromiter(exclude, dtype=np.int64))
+    favorite, candidate, weight = favorite[keep], candidate[keep], weight[keep]
+    if not len(candidate):
+        return {}
+    candidates, group = np.unique(candidate, return_inverse=True)
+    totals = np.bincount(group, weights=weight, minlength=len(candidates))
+    order = np.lexsort((favorite, -weight, group))  # per candidate: largest weight, then smaller id
+    first = order[np.r_[True, group[order][1:] != group[order][:-1]]]
+    because = np.empty(len(candidates), dtype=np.int64)
+    because[group[first]] = favorite[first]
+    return {int(c): Score(float(t), int(b)) for c, t, b in zip(candidates.tolist(), totals.tolist(), because.tolist(), strict=True)}
 
 
 def top(scores: dict[int, Score], *, limit: int) -> list[int]:
