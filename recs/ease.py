@@ -29,6 +29,7 @@ class Interactions:
 
     matrix: scipy.sparse.csr_matrix
     item_ids: np.ndarray  # column index -> movie id
+    user_ids: np.ndarray  # row index -> user id
     user_count: int
     favorite_count: int
 
@@ -52,7 +53,8 @@ def interactions(
     matrix = scipy.sparse.csr_matrix(
         (np.ones(len(user_index), dtype=DTYPE), (user_index, item_index)), shape=(len(users), len(items))
     )
-    return Interactions(matrix=matrix, item_ids=items, user_count=len(users), favorite_count=int(matrix.nnz))
+    return Interactions(matrix=matrix, item_ids=items, user_ids=users, user_count=len(users),
+                        favorite_count=int(matrix.nnz))
 
 
 def fit(matrix: scipy.sparse.spmatrix, *, lam: float) -> np.ndarray:
@@ -127,6 +129,46 @@ def prune(weights: np.ndarray, *, k: int) -> tuple[np.ndarray, np.ndarray, np.nd
     if not rows:
         return np.empty(0, np.int64), np.empty(0, np.int64), np.empty(0, DTYPE)
     return np.concatenate(rows), np.concatenate(columns), np.concatenate(values).astype(DTYPE)
+
+
+def user_top(
+    matrix: scipy.sparse.spmatrix, weights: np.ndarray, *, n: int, chunk: int = 1024
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Every user's `n` best items by the DENSE model (their own items excluded, positive scores
+    only): (user row, item column, score, item column of the user's item that contributed most)
+    arrays, by user then score desc. Users are scored `chunk` at a time to bound the memory."""
+    matrix = scipy.sparse.csr_matrix(matrix, dtype=DTYPE)
+    n_items = weights.shape[1]
+    take = min(n, n_items)
+    out_user, out_item, out_score, out_because = [], [], [], []
+    for start in range(0, matrix.shape[0], chunk):
+        block = matrix[start:start + chunk]
+        scores = np.asarray(block @ weights)
+        scores[block.nonzero()] = -np.inf
+        if take < n_items:
+            top = np.argpartition(-scores, take - 1, axis=1)[:, :take]
+        else:
+            top = np.tile(np.arange(n_items), (scores.shape[0], 1))
+        top_scores = np.take_along_axis(scores, top, axis=1)
+        order = np.lexsort((top, -top_scores), axis=1)
+        top, top_scores = np.take_along_axis(top, order, axis=1), np.take_along_axis(top_scores, order, axis=1)
+        for row in range(block.shape[0]):
+            keep = top_scores[row] > 0
+            items, item_scores = top[row][keep], top_scores[row][keep]
+            own = block.indices[block.indptr[row]:block.indptr[row + 1]]
+            if not len(items) or not len(own):
+                continue
+            contributions = weights[np.ix_(own, items)]  # own items x candidates
+            best = own[np.argmax(contributions, axis=0)]  # first maximum: the smaller column
+            out_user.append(np.full(len(items), start + row))
+            out_item.append(items)
+            out_score.append(item_scores)
+            out_because.append(best)
+    if not out_user:
+        empty = np.empty(0, np.int64)
+        return empty, empty, np.empty(0, DTYPE), empty
+    return (np.concatenate(out_user), np.concatenate(out_item), np.concatenate(out_score).astype(DTYPE),
+            np.concatenate(out_because))
 
 
 @dataclass(frozen=True)

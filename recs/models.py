@@ -1,6 +1,7 @@
 """
-The trained recommendation model, stored as versions. A version and all its neighbour rows are
-written in one transaction, so a reader sees a version only once it is complete; readers take the
+The trained recommendation model, stored as versions: per movie its strongest neighbours, and per
+user their best movies by the full (unpruned) model. A version and all its rows are written in one
+transaction, so a reader sees a version only once it is complete; readers take the
 newest version and read rows by its id, so they never mix two models. Movie ids are plain integers
 (no foreign key): the model is a snapshot, and a movie gone from the catalogue is skipped when read.
 """
@@ -16,6 +17,8 @@ class ModelVersion(models.Model):
     movies = models.PositiveIntegerField(help_text="Movies the model knows (columns)")
     favorites = models.PositiveIntegerField(help_text="Favorites trained on (within those movies)")
     neighbor_rows = models.PositiveIntegerField(default=0)
+    user_rows = models.PositiveIntegerField(default=0)
+    favorites_read_at = models.DateTimeField(help_text="When the favorites were read: later ones are not in the user rows")
     ease_lambda = models.FloatField()
     neighbors = models.PositiveIntegerField(help_text="Neighbours kept per movie (at most)")
     duration = models.FloatField(help_text="Seconds the run took")
@@ -40,3 +43,20 @@ class Neighbor(models.Model):
 
     def __str__(self) -> str:
         return f"{self.movie_id} -> {self.neighbor_id} ({self.weight:.4f})"
+
+
+class UserScore(models.Model):
+    """One of a user's best movies by the dense model, computed at training time from the favorites
+    they had then; `because_id` is the favorite whose weight contributed most."""
+
+    version = models.ForeignKey(ModelVersion, on_delete=models.CASCADE, related_name="+")
+    user_id = models.PositiveIntegerField()
+    movie_id = models.PositiveIntegerField()
+    score = models.FloatField()
+    because_id = models.PositiveIntegerField()
+
+    class Meta:
+        indexes = [models.Index(fields=["version", "user_id"], name="recs_userscore_lookup_idx")]
+
+    def __str__(self) -> str:
+        return f"user {self.user_id}: {self.movie_id} ({self.score:.4f})"

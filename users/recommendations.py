@@ -5,8 +5,10 @@ recs/selectors.py; the ranking math in users/recommender.py (fusion, blend) and 
 trained model's scores).
 
 With a trained model (`manage.py train_recommender`) the collaborative source is the model's
-scores summed over ALL the user's favorites, read in one query whatever their number; without one
-(fresh install, too few users) the latest favorites' co-favorite counts stand in, as before.
+scores summed over ALL the user's favorites: the user's best movies by the full model, stored at
+training time, plus the stored neighbours of favorites added since, in a constant number of
+queries; without one (fresh install, too few users) the latest favorites' co-favorite counts
+stand in, as before.
 """
 
 from __future__ import annotations
@@ -63,8 +65,8 @@ def recommendations_build(*, user: User) -> list[dict] | Degraded:
     favorite or a not-interested movie. Degraded when an upstream list was missing from it, so the
     cache keeps it only briefly."""
     missing: list[str] = []
-    favorites = selectors.favorite_ids_with_titles(user=user)
-    favorite_ids = [movie_id for movie_id, _ in favorites]
+    favorites = selectors.favorites_for_ranking(user=user)
+    favorite_ids = [movie_id for movie_id, _, _ in favorites]
     exclude = [*favorite_ids, *selectors.not_interested_ids(user=user)]
     preferred = selectors.preferred_genre_ids(user=user)
     model: dict[int, tuple[float, int]] = {}
@@ -76,12 +78,8 @@ def recommendations_build(*, user: User) -> list[dict] | Degraded:
             preferred=preferred, favorite_genre_counts=selectors.favorite_genre_counts(user=user),
             favorite_count=len(favorite_ids),
         )
-        rows = recs_selectors.active_neighbor_rows(movie_ids=favorite_ids)
-        if rows:
-            coverage = len({movie_id for movie_id, _, _ in rows}) / len(favorite_ids)
-            scores = ease.score(rows, exclude=exclude)
-            model = {movie_id: (scores[movie_id].score, scores[movie_id].because)
-                     for movie_id in ease.top(scores, limit=recommender.MODEL_CANDIDATES)}
+        model, coverage = _model_scores(user=user, favorites=favorites, exclude=exclude)
+        if model:
             # Without TMDb the seeds' "more like this" is co-favorites + shared genres: the model and
             # the genre lists already stand for both, so the 5 catalogue-wide queries are skipped.
             seed_sources = _tmdb_seed_sources(seeds, missing=missing) if tmdb_enabled() else []
@@ -100,9 +98,36 @@ def recommendations_build(*, user: User) -> list[dict] | Degraded:
         affinity = recommender.genre_affinity(preferred=preferred, favorite_genre_counts={}, favorite_count=0)
         sources = _cold_start_sources(preferred, missing=missing)
 
-    ranked = _materialise(sources, affinity=affinity, exclude=exclude, seed_titles=dict(favorites),
+    ranked = _materialise(sources, affinity=affinity, exclude=exclude,
+                          seed_titles={movie_id: title for movie_id, title, _ in favorites},
                           model=model, coverage=coverage)
     return Degraded(ranked) if missing else ranked
+
+
+def _model_scores(
+    *, user: User, favorites: list[tuple[int, str, object]], exclude: list[int]
+) -> tuple[dict[int, tuple[float, int]], float]:
+    """The trained model's best movies for the user: movie -> (score, favorite that contributed
+    most), and the share of their favorites the model knows. The user's best movies by the full
+    model were stored at training time; favorites added since then add their stored neighbours'
+    weights. At most 4 queries, whatever the number of favorites; ({}, 0) without a model."""
+    version = recs_selectors.model_active()
+    if version is None:
+        return {}, 0.0
+    favorite_ids = [movie_id for movie_id, _, _ in favorites]
+    known = recs_selectors.known_movie_ids(version_id=version.pk, movie_ids=favorite_ids)
+    if not known:
+        return {}, 0.0
+    scores = {movie_id: (score, because) for movie_id, score, because
+              in recs_selectors.user_scores(version_id=version.pk, user_id=user.id)}
+    new = [movie_id for movie_id, _, added_at in favorites if added_at > version.favorites_read_at and movie_id in known]
+    if new:
+        for movie_id, extra in ease.score(recs_selectors.neighbor_rows(version_id=version.pk, movie_ids=new)).items():
+            score, because = scores.get(movie_id, (0.0, extra.because))
+            scores[movie_id] = (score + extra.score, because)
+    excluded = set(exclude)
+    best = sorted(((m, v) for m, v in scores.items() if m not in excluded and v[0] > 0), key=lambda i: (-i[1][0], i[0]))
+    return dict(best[: recommender.MODEL_CANDIDATES]), len(known) / len(favorite_ids)
 
 
 def _tmdb_seed_sources(seeds: list[int], *, missing: list[str]) -> list[recommender.Source]:

@@ -6,6 +6,7 @@ math lives in users/recommender.py and recs/ease.py).
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 
 from django.db.models import Count, F, QuerySet
@@ -86,10 +87,11 @@ def not_interested_list(*, user: User, page: int) -> Page:
 # --- data behind the personal list --------------------------------------------------------------------
 
 
-def favorite_ids_with_titles(*, user: User) -> list[tuple[int, str]]:
-    """(movie id, title) of the user's favorites, newest first."""
+def favorites_for_ranking(*, user: User) -> list[tuple[int, str, dt.datetime]]:
+    """(movie id, title, added at) of the user's favorites, newest first."""
     return list(
-        Favorite.objects.filter(user=user).order_by("-added_at", "-id").values_list("movie_id", "movie__title")
+        Favorite.objects.filter(user=user).order_by("-added_at", "-id")
+        .values_list("movie_id", "movie__title", "added_at")
     )
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import time
 
 from django.conf import settings
+from django.utils import timezone
 
 from movie_backend.cache import invalidate_namespace
 from recs import ease
@@ -17,6 +18,8 @@ from recs.models import ModelVersion
 from recs.selectors import MODEL_NAMESPACE
 from recs.services import model_version_save
 from users.selectors import favorite_pairs
+
+USER_ROWS = 200  # each user's best movies stored from the full model: the personal list's length
 
 
 class TooFewUsers(Exception):
@@ -36,8 +39,9 @@ def recommender_train(
     keep: int | None = None,
 ) -> ModelVersion:
     """Fit EASE on all favorites (the `max_items` most favorited movies), keep each movie's
-    `neighbors` strongest weights and store them as the new version in one transaction; then
-    bump the personal lists' cache so users get the new model. Raises TooFewUsers below
+    `neighbors` strongest weights and each user's USER_ROWS best movies by the full model, and
+    store them as the new version in one transaction; then bump the personal lists' cache so
+    users get the new model. Raises TooFewUsers below
     `min_users`. Arguments default to the RECS_* settings."""
     ease_lambda = settings.RECS_EASE_LAMBDA if ease_lambda is None else ease_lambda
     neighbors = settings.RECS_NEIGHBORS if neighbors is None else neighbors
@@ -46,20 +50,22 @@ def recommender_train(
     keep = settings.RECS_KEEP_VERSIONS if keep is None else keep
 
     start = time.perf_counter()
+    read_at = timezone.now()
     data = ease.interactions(favorite_pairs(), max_items=max_items)
     if data.user_count < max(min_users, 1):
         raise TooFewUsers(data.user_count, min_users)
     weights = ease.fit(data.matrix, lam=ease_lambda)
     rows, columns, values = ease.prune(weights, k=neighbors)
+    users, items, scores, because = ease.user_top(data.matrix, weights, n=USER_ROWS)
     del weights
     item_ids = data.item_ids
     figures = {
         "users": data.user_count, "movies": len(item_ids), "favorites": data.favorite_count,
-        "ease_lambda": ease_lambda, "neighbors": neighbors, "duration": 0.0,
+        "ease_lambda": ease_lambda, "neighbors": neighbors, "duration": 0.0, "favorites_read_at": read_at,
     }
     version = model_version_save(
         figures=figures, movie_ids=item_ids[rows], neighbor_ids=item_ids[columns], weights=values,
-        keep=max(keep, 1),
+        user_scores=(data.user_ids[users], item_ids[items], scores, item_ids[because]), keep=max(keep, 1),
     )
     version.duration = time.perf_counter() - start
     version.save(update_fields=["duration"])

@@ -10,10 +10,10 @@ from django.db import DatabaseError, connection
 
 from recs import ease
 from recs import selectors as recs_selectors
-from recs.models import ModelVersion, Neighbor
+from recs.models import ModelVersion, Neighbor, UserScore
 from tests.builders import make_movie, make_user
 from tests.users.test_favorites import concurrent_database  # noqa: F401 - fixture
-from users.models import Favorite
+from users.models import Favorite, User
 
 pytestmark = pytest.mark.django_db
 
@@ -48,7 +48,7 @@ def test_train_stores_a_version_with_its_figures_and_neighbours(community):
     version = ModelVersion.objects.get()
     assert output.startswith(f"Model version {version.pk}: 4 users, 3 movies, 8 favorites, lambda 1, 1 neighbours")
     assert (version.users, version.movies, version.favorites, version.neighbors) == (4, 3, 8, 1)
-    assert (version.ease_lambda, version.neighbor_rows) == (1.0, 3)
+    assert (version.ease_lambda, version.neighbor_rows, version.user_rows) == (1.0, 3, 4)
     assert version.duration > 0
     # B from the worked example: 1 <-> 2 weigh 8/11 (above 1/7 to 3); 3 -> 1 and 3 -> 2 weigh 1/11
     # each, a tie that float32 rounding settles either way.
@@ -56,6 +56,21 @@ def test_train_stores_a_version_with_its_figures_and_neighbours(community):
     assert {pair: weight for pair, weight in rows.items() if pair[0] != 3} == {
         (1, 2): pytest.approx(8 / 11), (2, 1): pytest.approx(8 / 11)}
     assert [weight for pair, weight in rows.items() if pair[0] == 3] == [pytest.approx(1 / 11)]
+
+
+def test_train_stores_each_users_best_movies_by_the_full_model(community):
+    train(neighbors=1)
+
+    version = ModelVersion.objects.get()
+    rows = UserScore.objects.filter(version=version).values_list("user_id", "movie_id", "score", "because_id")
+    fans = dict(User.objects.values_list("username", "id"))
+    # fan0 and fan1 (1, 2): 3 scores 1/7 + 1/7 from either; fan2 (3): 1 and 2 score 1/11 each, from 3;
+    # fan3 has everything. The full model, not the pruned one: 3 is no kept neighbour of 1 or 2.
+    assert sorted((u, m, round(s, 5)) for u, m, s, _ in rows) == sorted([
+        (fans["fan0"], 3, round(2 / 7, 5)), (fans["fan1"], 3, round(2 / 7, 5)),
+        (fans["fan2"], 1, round(1 / 11, 5)), (fans["fan2"], 2, round(1 / 11, 5))])
+    assert {(u, b) for u, m, _, b in rows if u == fans["fan2"]} == {(fans["fan2"], 3)}
+    assert version.user_rows == 4
 
 
 def test_train_keeps_every_positive_weight_up_to_neighbors(community):
@@ -139,8 +154,8 @@ def test_readers_see_the_old_version_until_the_new_one_is_complete(concurrent_da
 
     def read_from_another_connection():
         try:
-            seen.append((recs_selectors.model_active().pk,
-                         sorted(recs_selectors.active_neighbor_rows(movie_ids=[1, 2, 3]))))
+            version = recs_selectors.model_active()
+            seen.append((version.pk, sorted(recs_selectors.neighbor_rows(version_id=version.pk, movie_ids=[1, 2, 3]))))
         finally:
             connection.close()
 
@@ -161,5 +176,5 @@ def test_readers_see_the_old_version_until_the_new_one_is_complete(concurrent_da
         (1, 2, pytest.approx(8 / 11)), (1, 3, pytest.approx(1 / 7)), (2, 1, pytest.approx(8 / 11)),
         (2, 3, pytest.approx(1 / 7)), (3, 1, pytest.approx(1 / 11)), (3, 2, pytest.approx(1 / 11))])]
     # the new model: 3 people like 1 and 2; G = [[4, 3], [3, 4]], so B = 3/4 both ways
-    assert sorted(recs_selectors.active_neighbor_rows(movie_ids=[1, 2, 3])) == [
+    assert sorted(recs_selectors.neighbor_rows(version_id=new.pk, movie_ids=[1, 2, 3])) == [
         (1, 2, pytest.approx(3 / 4)), (2, 1, pytest.approx(3 / 4))]
