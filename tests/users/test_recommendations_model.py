@@ -65,6 +65,20 @@ def test_the_model_leads_and_names_the_favorite_that_contributed_most(alice_clie
     assert ids(without_model) != ids(response)
 
 
+def test_favorites_added_after_training_count_at_once(client_of, community):
+    train(**{"lambda": 1.0})
+    newcomer = make_user("newcomer")  # no favorites when the model was trained
+    client = client_of(newcomer)
+    assert {r["kind"] for r in reasons(client.get(RECS)).values()} == {"popular"}  # cold start
+
+    added = client.post("/api/users/favorites/", {"movie_id": 1}, format="json")
+    response = client.get(RECS)
+
+    assert added.status_code == 201
+    assert ids(response)[0] == 3  # Alien's stored neighbour
+    assert reasons(response)[3] == liked(1, "Alien")
+
+
 def test_not_interested_movies_never_appear(alice_client, community):
     train(**{"lambda": 1.0})
     assert ids(alice_client.get(RECS))[0] == 3
