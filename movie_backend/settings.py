@@ -168,9 +168,10 @@ CACHE_LOCK_WAIT = config("CACHE_LOCK_WAIT", default=12.0, cast=float)
 RECS_EASE_LAMBDA = config("RECS_EASE_LAMBDA", default=500.0, cast=float)
 # Neighbours kept per movie (its strongest positive weights).
 RECS_NEIGHBORS = config("RECS_NEIGHBORS", default=100, cast=int)
-# Movies trained on: the most favorited ones. About a minute and 2 GB on 2 cores at 15,000
-# (bench/train_bench.py); time grows as items³, memory as items².
-RECS_MAX_ITEMS = config("RECS_MAX_ITEMS", default=15000, cast=int)
+# Movies trained on: the most favorited ones. At 10,000: 17 s and 1.5 GB for the fit on 2 shared
+# cores (bench/train_bench.py), about a minute with the database write; time grows as items³,
+# memory as items².
+RECS_MAX_ITEMS = config("RECS_MAX_ITEMS", default=10000, cast=int)
 # Below this many users with favorites, training refuses and the list stays model-free.
 RECS_MIN_USERS = config("RECS_MIN_USERS", default=20, cast=int)
 # Versions kept in the database (the newest serves; older ones are for a quick look back).
