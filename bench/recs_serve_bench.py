@@ -100,7 +100,7 @@ def main() -> None:
     else:
         connection.settings_dict["TEST"]["NAME"] = f"{connection.settings_dict['NAME']}_servebench"
     old_name = connection.settings_dict["NAME"]
-    connection.creation.create_test_db(verbosity=0, keepdb=False)
+    connection.creation.create_test_db(verbosity=0, autoclobber=True, keepdb=False)
     try:
         from recs.models import ModelVersion
         from users.training import recommender_train
