@@ -26,8 +26,9 @@ by the model's scores summed over ALL the user's favorites, and the list is a sc
 
 where `others` is the fused, genre-boosted score of the TMDb, genre and popular lists above and
 `coverage` (0..1) is the share of the user's favorites the model knows, i.e. how much the community
-knows about this user's taste. When it knows all of them the model leads and the other sources only
-break near-ties and fill in beyond the model's candidates; when it knows none, the list is the fusion.
+knows about this user's taste. When it knows all of them the model's order stands and the other
+sources fill in after its candidates; the fewer it knows, the more the other sources weigh; when
+it knows none, the list is the fusion.
 """
 
 from __future__ import annotations
@@ -47,7 +48,11 @@ GENRE_BOOST = 0.5  # a movie in a genre of affinity 1 scores 1.5x
 TOP_GENRES = 3  # genres given their own candidate list
 MAX_RESULTS = 200  # length of the final list (10 pages)
 MODEL_CANDIDATES = 300  # the model's best candidates considered per user (the list keeps 200)
-OTHERS_FLOOR = 0.05  # weight the other sources keep next to a model that knows every favorite
+# Weight the other sources keep next to a model that knows every favorite. 0: then they only fill
+# in after the model's candidates. On MovieLens-100K any positive value cost NDCG@10 (seed 0:
+# 0.4450 at 0, 0.4448 at 0.002, 0.4447 at 0.01, 0.4425 at 0.05), since the genre and popular lists
+# pull towards popular movies the model already weighs.
+OTHERS_FLOOR = 0.0
 
 BECAUSE_YOU_LIKED, GENRE, POPULAR = "because_you_liked", "genre", "popular"
 
