@@ -7,6 +7,7 @@ from django.core.management import call_command
 
 from recs.models import ModelVersion
 from tests.builders import make_movie, make_user
+from tests.fakes import movie_item
 from users.models import Favorite, NotInterested
 
 pytestmark = pytest.mark.django_db
@@ -153,3 +154,26 @@ def test_more_like_this_of_a_movie_the_model_does_not_know_is_unchanged(api_clie
     train(**{"lambda": 1.0})
 
     assert api_client.get("/api/movies/6/recommendations/").json() == before
+
+
+def test_more_like_this_blends_the_model_with_tmdb(api_client, community, tmdb):
+    train(**{"lambda": 1.0})
+    tmdb.add_list("/movie/1/recommendations", [movie_item(900, genre_ids=[878]), movie_item(3, genre_ids=[18])])
+
+    response = api_client.get("/api/movies/1/recommendations/")
+
+    assert response.status_code == 200
+    # Alien's model neighbours: 3 (its fans' other movie), then 2 (Alice likes both). Reciprocal
+    # ranks, model weight 1 and TMDb 0.5: 3 = 1/61 + 0.5/62, 2 = 1/62, 900 = 0.5/61.
+    assert ids(response) == [3, 2, 900]
+    assert response.json()["total_results"] == 3
+
+
+def test_more_like_this_serves_the_model_alone_when_tmdb_fails(api_client, community, tmdb):
+    train(**{"lambda": 1.0})
+    tmdb.add_error("/movie/1/recommendations", 503)
+
+    response = api_client.get("/api/movies/1/recommendations/")
+
+    assert response.status_code == 200
+    assert ids(response) == [3, 2]
