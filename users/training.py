@@ -41,8 +41,9 @@ def recommender_train(
     """Fit EASE on all favorites (the `max_items` most favorited movies), keep each movie's
     `neighbors` strongest weights and each user's USER_ROWS best movies by the full model, and
     store them as the new version in one transaction; then bump the personal lists' cache so
-    users get the new model. Raises TooFewUsers below
-    `min_users`. Arguments default to the RECS_* settings."""
+    users get the new model. Raises TooFewUsers below `min_users`. Arguments default to the
+    RECS_* settings. A favorite added while the favorites are read may count twice until the next
+    run (in the stored rows and as "added since"); one missed entirely would be worse."""
     ease_lambda = settings.RECS_EASE_LAMBDA if ease_lambda is None else ease_lambda
     neighbors = settings.RECS_NEIGHBORS if neighbors is None else neighbors
     max_items = settings.RECS_MAX_ITEMS if max_items is None else max_items
