@@ -168,10 +168,10 @@ CACHE_LOCK_WAIT = config("CACHE_LOCK_WAIT", default=12.0, cast=float)
 RECS_EASE_LAMBDA = config("RECS_EASE_LAMBDA", default=500.0, cast=float)
 # Neighbours kept per movie (its strongest positive weights).
 RECS_NEIGHBORS = config("RECS_NEIGHBORS", default=100, cast=int)
-# Movies trained on: the most favorited ones. At 10,000: 17 s and 1.5 GB for the fit on 2 shared
-# cores (bench/train_bench.py), about a minute with the database write; time grows as items³,
-# memory as items².
-RECS_MAX_ITEMS = config("RECS_MAX_ITEMS", default=10000, cast=int)
+# Movies trained on: the most favorited ones. At 5,000 (10,000 users, 462k favorites): 55 s and
+# 451 MB for the fit and the rows on 2 shared cores (bench/train_bench.py); at 10,000 (20,000
+# users): 5 min and 1.5 GB. Time grows as items³ (fit) and users x items (rows), memory as items².
+RECS_MAX_ITEMS = config("RECS_MAX_ITEMS", default=5000, cast=int)
 # Below this many users with favorites, training refuses and the list stays model-free.
 RECS_MIN_USERS = config("RECS_MIN_USERS", default=20, cast=int)
 # Versions kept in the database (the newest serves; older ones are for a quick look back).
