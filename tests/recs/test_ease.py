@@ -94,3 +94,21 @@ def test_score_sums_weights_and_names_the_top_contributor():
         12: ease.Score(pytest.approx(0.6), 2),  # a tie between favorites 2 and 3 names the smaller id
     }
     assert ease.top(scores, limit=2) == [10, 12]
+
+
+def test_user_top_is_the_dense_ranking_without_the_users_own_items():
+    rng = np.random.default_rng(3)
+    matrix = (rng.random((40, 30)) < 0.2).astype(np.float32)
+    weights = ease.fit(scipy.sparse.csr_matrix(matrix), lam=2.0)
+
+    users, items, scores, because = ease.user_top(scipy.sparse.csr_matrix(matrix), weights, n=5, chunk=16)
+
+    dense = matrix @ ease.fit_dense_reference(matrix, lam=2.0)
+    for user in range(40):
+        mine = items[users == user].tolist()
+        candidates = [i for i in np.argsort(-dense[user], kind="stable") if matrix[user, i] == 0 and dense[user, i] > 0]
+        assert mine == candidates[:5]
+        np.testing.assert_allclose(scores[users == user], dense[user, mine], atol=1e-5)
+        own = np.flatnonzero(matrix[user])
+        expected_because = [own[np.argmax(weights[own, item])] for item in mine]
+        assert because[users == user].tolist() == expected_because
