@@ -84,7 +84,7 @@ def main() -> None:
     from movies.models import Movie
     from users import recommender
     from users.models import Favorite, Profile, User
-    from users.selectors import recommendations_build
+    from users.recommendations import recommendations_build
 
     rng = random.Random(SEED)
     movies = sorted(Movie.objects.values_list("id", flat=True))

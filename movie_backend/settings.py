@@ -59,6 +59,7 @@ INSTALLED_APPS = [
     "movie_backend.apps.MovieBackendConfig",
     "movies",
     "users",
+    "recs",
 ]
 
 MIDDLEWARE = [
@@ -200,6 +201,22 @@ TMDB_BREAKER_FAILURES = config("TMDB_BREAKER_FAILURES", default=5, cast=int)  # 
 REDIS_BREAKER_FAILURES = config("REDIS_BREAKER_FAILURES", default=1, cast=int)
 BREAKER_OPEN_MIN = config("BREAKER_OPEN_MIN", default=1.0, cast=float)  # seconds open, doubled per failed probe
 BREAKER_OPEN_MAX = config("BREAKER_OPEN_MAX", default=30.0, cast=float)
+
+# --- Trained recommendation model (manage.py train_recommender) --------------------------------------
+# L2 weight of EASE. On MovieLens-100K validation splits (the evaluation's --validate, seeds 0-1)
+# 300 and 500 tie (NDCG@10 0.2624 vs 0.2622, std 0.0015) and 100 or 1000 are worse; 500 is kept,
+# since the validation split trains on less data than the real model and more data wants more λ.
+RECS_EASE_LAMBDA = config("RECS_EASE_LAMBDA", default=500.0, cast=float)
+# Neighbours kept per movie (its strongest positive weights).
+RECS_NEIGHBORS = config("RECS_NEIGHBORS", default=100, cast=int)
+# Movies trained on: the most favorited ones. At 5,000 (10,000 users, 462k favorites): 55 s and
+# 451 MB for the fit and the rows on 2 shared cores (bench/train_bench.py); at 10,000 (20,000
+# users): 5 min and 1.5 GB. Time grows as items³ (fit) and users x items (rows), memory as items².
+RECS_MAX_ITEMS = config("RECS_MAX_ITEMS", default=5000, cast=int)
+# Below this many users with favorites, training refuses and the list stays model-free.
+RECS_MIN_USERS = config("RECS_MIN_USERS", default=20, cast=int)
+# Versions kept in the database (the newest serves; older ones are for a quick look back).
+RECS_KEEP_VERSIONS = config("RECS_KEEP_VERSIONS", default=3, cast=int)
 
 # --- TMDb ---------------------------------------------------------------------------------------------
 TMDB_API_KEY = _read_secret("TMDB_API_KEY")

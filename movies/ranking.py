@@ -57,3 +57,25 @@ def rank_by_quality(movies: Iterable[dict]) -> list[dict]:
             movie["id"],
         ),
     )
+
+
+MODEL_LIST_WEIGHT = 1.0  # "more like this": the trained model's neighbours
+OTHER_LIST_WEIGHT = 0.5  # ... blended with TMDb's (or the catalogue's) list
+BLEND_K = 60  # reciprocal-rank constant, as in the personal list's fusion
+
+
+def blend_lists(model_ids: Sequence[int], other_ids: Sequence[int], *, k: int = BLEND_K,
+                model_weight: float = MODEL_LIST_WEIGHT, other_weight: float = OTHER_LIST_WEIGHT) -> list[int]:
+    """Weighted reciprocal-rank blend of two ranked id lists (duplicates count once, at their best
+    rank): a movie in both rises; ties keep the model's order, then the other list's."""
+    scores: dict[int, float] = {}
+    first_seen: dict[int, int] = {}
+    for weight, ids in ((model_weight, model_ids), (other_weight, other_ids)):
+        seen: set[int] = set()
+        for rank, movie_id in enumerate(ids, start=1):
+            if movie_id in seen:
+                continue
+            seen.add(movie_id)
+            scores[movie_id] = scores.get(movie_id, 0.0) + weight / (k + rank)
+            first_seen.setdefault(movie_id, len(first_seen))
+    return sorted(scores, key=lambda movie_id: (-scores[movie_id], first_seen[movie_id]))

@@ -6,6 +6,7 @@ Reads of our own catalogue. They answer the Movies endpoints when no TMDb creden
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 
 from django.db.models import (
     Count,
@@ -59,8 +60,7 @@ def catalogue_search(*, query: str, page: int, year: int | None = None) -> Page:
     return paginate_queryset(queryset.order_by("-popularity", "id"), page=page)
 
 
-def catalogue_ranked(*, page: int, genre: int | None = None) -> Page:
-    """The catalogue ordered by vote-count-weighted rating (movies.ranking), computed in the database."""
+def _ranked_queryset(genre: int | None) -> QuerySet[Movie]:
     queryset = Movie.objects.all()
     if genre is not None:
         queryset = queryset.filter(genres__id=genre)
@@ -70,8 +70,29 @@ def catalogue_ranked(*, page: int, genre: int | None = None) -> Page:
         votes / (votes + Value(minimum)) * F("vote_average") + Value(minimum) / (votes + Value(minimum)) * Value(mean),
         output_field=FloatField(),
     )
-    ordered = movie_queryset().filter(pk__in=queryset.values("pk")).annotate(score=score)
-    return paginate_queryset(ordered.order_by("-score", "-popularity", "id"), page=page)
+    ordered = Movie.objects.filter(pk__in=queryset.values("pk")).annotate(score=score)
+    return ordered.order_by("-score", "-popularity", "id")
+
+
+def catalogue_ranked(*, page: int, genre: int | None = None) -> Page:
+    """The catalogue ordered by vote-count-weighted rating (movies.ranking), computed in the database."""
+    return paginate_queryset(_ranked_queryset(genre).prefetch_related("genres"), page=page)
+
+
+def catalogue_ranked_ids(*, limit: int, genre: int | None = None) -> list[int]:
+    """The first `limit` ids of `catalogue_ranked` (3 queries, no movie objects)."""
+    return list(_ranked_queryset(genre).values_list("id", flat=True)[:limit])
+
+
+def catalogue_rows(*, movie_ids: Iterable[int]) -> dict[int, tuple[float, list[int]]]:
+    """Movie id -> (popularity, genre ids) for those of `movie_ids` in the catalogue (2 queries)."""
+    wanted = list(movie_ids)
+    rows = {movie_id: (popularity, []) for movie_id, popularity in
+            Movie.objects.filter(pk__in=wanted).values_list("id", "popularity")}
+    for movie_id, genre_id in Movie.genres.through.objects.filter(movie_id__in=wanted).values_list("movie_id", "genre_id"):
+        if movie_id in rows:
+            rows[movie_id][1].append(genre_id)
+    return rows
 
 
 def _ranking_parameters(queryset: QuerySet[Movie]) -> tuple[float, float]:

@@ -25,6 +25,7 @@ from movie_backend.pagination import Page, paginate_sequence
 from movies import payloads, ranking, selectors
 from movies.models import Genre, Movie
 from movies.tmdb import MovieNotFound, get_client, tmdb_enabled
+from recs import selectors as recs_selectors
 
 logger = logging.getLogger(__name__)
 
@@ -257,8 +258,9 @@ def movie_ensure(*, movie_id: int) -> Movie:
     return Movie.objects.get(pk=movie_id)
 
 
-def movie_recommendations(*, movie_id: int, page: int) -> Cached:
-    """"More like this" for one movie: TMDb's recommendations, or local signals without TMDb."""
+def movie_recommendations_external(*, movie_id: int, page: int) -> Cached:
+    """A movie's "more like this" from outside the trained model: TMDb's recommendations, or
+    without TMDb the catalogue's local signals (co-favorites, shared genres)."""
     if not tmdb_enabled():
         movie = selectors.movie_get(movie_id=movie_id)
         if movie is None:
@@ -269,6 +271,26 @@ def movie_recommendations(*, movie_id: int, page: int) -> Cached:
         ttl=settings.CACHE_TTL_RECOMMENDATIONS,
         fetch=lambda: _page_from_tmdb(get_client().recommendations(movie_id, page=page)),
     )
+
+
+def movie_recommendations(*, movie_id: int, page: int) -> Cached:
+    """"More like this" for one movie. When the trained model knows the movie: its neighbours
+    (what the people who favorited it favorited, as the model weighs it) blended with the first
+    page of TMDb's list (or the catalogue's), paginated here; otherwise that list as it is."""
+    neighbors = recs_selectors.active_neighbors_of(movie_id=movie_id, limit=settings.RECS_NEIGHBORS)
+    if not neighbors:
+        return movie_recommendations_external(movie_id=movie_id, page=page)
+    try:
+        other = movie_recommendations_external(movie_id=movie_id, page=1)
+        other_ids, status = [m["id"] for m in other.value["results"]], other.status
+    except UpstreamError as exc:  # the model's list alone is still a good answer
+        logger.warning("TMDb recommendations for %s unavailable (%s); model only", movie_id, exc.default_code)
+        other_ids, status = [], None
+    ids = [i for i in ranking.blend_lists([n for n, _ in neighbors], other_ids) if i != movie_id]
+    movies = {m.id: m for m in selectors.movie_queryset().filter(pk__in=ids)}
+    images = image_config()
+    results = [payloads.summary_from_movie(movies[i], images=images) for i in ids if i in movies]
+    return Cached(paginate_sequence(results, page=page), status)
 
 
 def _recommended_sources(genre: int | None) -> list[Callable[[], dict]]:

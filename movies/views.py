@@ -128,8 +128,10 @@ class MovieRecommendationsView(PublicMovieView):
 
     @extend_schema(
         tags=TAGS, summary="More like this",
-        description="Movies like this one: TMDb's recommendations, or without TMDb, movies favorited by "
-                    "the same people and movies sharing its genres.",
+        description="Movies like this one. When the trained model knows the movie: what the people "
+                    "who favorited it favorited (its model neighbours), blended with TMDb's recommendations. "
+                    "Otherwise TMDb's recommendations, or without TMDb, movies favorited by the same people "
+                    "and movies sharing its genres.",
         parameters=[MovieRecommendationsQuerySerializer],
         responses={200: MovieSummaryPageSerializer,
                    **error_responses(400, 404, 429, *UPSTREAM, details={404: ("Movie not found.", "not_found")})},

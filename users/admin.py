@@ -5,7 +5,7 @@ from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.http import HttpResponse
 from django.utils.html import escape
 
-from users.models import Favorite, Profile, User
+from users.models import Favorite, NotInterested, Profile, User
 from users.throttles import AdminLoginRateThrottle, AdminLoginUsernameRateThrottle
 
 
@@ -67,3 +67,13 @@ class FavoriteAdmin(admin.ModelAdmin):
     list_select_related = ["user", "movie"]
     raw_id_fields = ["user", "movie"]
     date_hierarchy = "added_at"
+
+
+@admin.register(NotInterested)
+class NotInterestedAdmin(admin.ModelAdmin):
+    list_display = ["user", "movie", "created_at"]
+    search_fields = ["user__username", "user__email", "movie__title", "=movie__id"]
+    list_filter = ["created_at"]
+    list_select_related = ["user", "movie"]
+    raw_id_fields = ["user", "movie"]
+    date_hierarchy = "created_at"

@@ -46,3 +46,19 @@ class Favorite(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} ♥ {self.movie_id}"
+
+
+class NotInterested(models.Model):
+    """A movie a user asked never to be recommended. One row per (user, movie), enforced by the database."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="not_interested")
+    movie = models.ForeignKey("movies.Movie", on_delete=models.CASCADE, related_name="not_interested_by")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = "not-interested mark"
+        constraints = [models.UniqueConstraint(fields=["user", "movie"], name="not_interested_user_movie_unique")]
+        indexes = [models.Index(fields=["user", "-created_at"], name="not_interested_user_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.user} ✗ {self.movie_id}"

@@ -18,6 +18,17 @@ How a user's list is built:
    affinity (0..1) is half "is a preferred genre" and half "share of the user's favorites in it".
 4. Favorites are excluded, ids are unique, ties break by the tiebreak value (e.g. popularity), then id.
    The reason of a movie is the source that contributed most to its score.
+
+With a trained model (recs.ease, `manage.py train_recommender`), the co-occurrence lists are replaced
+by the model's scores summed over ALL the user's favorites, and the list is a score blend (`blend`):
+
+    final = coverage x model / max(model) + (1 - coverage + OTHERS_FLOOR) x others / max(others)
+
+where `others` is the fused, genre-boosted score of the TMDb, genre and popular lists above and
+`coverage` (0..1) is the share of the user's favorites the model knows, i.e. how much the community
+knows about this user's taste. When it knows all of them the model's order stands and the other
+sources fill in after its candidates; the fewer it knows, the more the other sources weigh; when
+it knows none, the list is the fusion.
 """
 
 from __future__ import annotations
@@ -36,6 +47,12 @@ POPULAR_WEIGHT = 0.2
 GENRE_BOOST = 0.5  # a movie in a genre of affinity 1 scores 1.5x
 TOP_GENRES = 3  # genres given their own candidate list
 MAX_RESULTS = 200  # length of the final list (10 pages)
+MODEL_CANDIDATES = 300  # the model's best candidates considered per user (the list keeps 200)
+# Weight the other sources keep next to a model that knows every favorite. 0: then they only fill
+# in after the model's candidates. On MovieLens-100K any positive value cost NDCG@10 (seed 0:
+# 0.4450 at 0, 0.4448 at 0.002, 0.4447 at 0.01, 0.4425 at 0.05), since the genre and popular lists
+# pull towards popular movies the model already weighs.
+OTHERS_FLOOR = 0.0
 
 BECAUSE_YOU_LIKED, GENRE, POPULAR = "because_you_liked", "genre", "popular"
 
@@ -138,6 +155,45 @@ def rank(
     ]
     ranked.sort(key=lambda r: (-r.score, -tiebreak.get(r.movie_id, 0.0), r.movie_id))
     return ranked[:limit]
+
+
+def blend(
+    ranked: Sequence[Ranked],
+    *,
+    model: Mapping[int, tuple[float, int]],
+    coverage: float,
+    movie_genres: Mapping[int, Iterable[int]],
+    exclude: Iterable[int] = (),
+    tiebreak: Mapping[int, float] | None = None,
+    limit: int = MAX_RESULTS,
+    floor: float | None = None,
+) -> list[Ranked]:
+    """Blend the model's scores (movie id -> (score, favorite that contributed most)) with the
+    fused list `ranked` (from `rank`, unlimited); see the module docstring. Movies missing from
+    `movie_genres` (unknown to the catalogue), in `exclude` or with a non-positive model score
+    only are left out. The reason is the side that contributed more: "because you liked" the top
+    contributor for the model."""
+    excluded = set(exclude)
+    tiebreak = tiebreak or {}
+    floor = OTHERS_FLOOR if floor is None else floor
+    coverage = min(max(coverage, 0.0), 1.0)
+    model = {m: v for m, v in model.items() if v[0] > 0 and m not in excluded and m in movie_genres}
+    model_max = max((score for score, _ in model.values()), default=0.0)
+    others_max = max((item.score for item in ranked), default=0.0)
+    others = {item.movie_id: item for item in ranked if item.movie_id not in excluded}
+    model_weight, others_weight = coverage, 1.0 - coverage + floor
+    result = []
+    for movie_id in model.keys() | others.keys():
+        model_part = model_weight * model[movie_id][0] / model_max if movie_id in model else 0.0
+        other = others.get(movie_id)
+        others_part = others_weight * other.score / others_max if other is not None and others_max > 0 else 0.0
+        if model_part >= others_part and movie_id in model:
+            reason = Reason(BECAUSE_YOU_LIKED, movie_id=model[movie_id][1])
+        else:
+            reason = other.reason
+        result.append(Ranked(movie_id, model_part + others_part, reason))
+    result.sort(key=lambda r: (-r.score, -tiebreak.get(r.movie_id, 0.0), r.movie_id))
+    return result[:limit]
 
 
 def reason_payload(reason: Reason, *, movie_titles: Mapping[int, str], genre_names: Mapping[int, str]) -> dict:

@@ -178,6 +178,25 @@ class FavoriteListQuerySerializer(PageQuerySerializer):
     pass
 
 
+# --- not interested -----------------------------------------------------------------------------------
+
+
+class NotInterestedInputSerializer(serializers.Serializer):
+    movie_id = serializers.IntegerField(min_value=1, max_value=INT32_MAX, help_text="TMDb movie id.")
+
+
+class NotInterestedSerializer(serializers.Serializer):
+    movie = MovieSummarySerializer()
+    created_at = serializers.DateTimeField()
+
+
+NotInterestedPageSerializer = page_serializer(NotInterestedSerializer, "NotInterestedPage")
+
+
+class NotInterestedListQuerySerializer(PageQuerySerializer):
+    pass
+
+
 # --- recommendations ----------------------------------------------------------------------------------
 
 

@@ -1,7 +1,7 @@
 """
-Writes of the Auth and Users use cases: registration, tokens, profile, favorites.
+Writes of the Auth and Users use cases: registration, tokens, profile, favorites, not-interested marks.
 
-Races are settled by database constraints (unique username/email, one favorite per user and movie),
+Races are settled by database constraints (unique username/email, one favorite or mark per user and movie),
 never by check-then-insert alone. Every change that can alter a user's recommendations invalidates
 that user's cached list at once.
 """
@@ -22,8 +22,8 @@ from rest_framework_simplejwt.utils import datetime_from_epoch
 from movie_backend.cache import invalidate_namespace
 from movies.services import movie_ensure
 from users.authentication import token_user_id
-from users.models import Favorite, Profile, User
-from users.selectors import user_recs_namespace
+from users.models import Favorite, NotInterested, Profile, User
+from users.recommendations import user_recs_namespace
 
 USERNAME_TAKEN = "A user with that username already exists."
 EMAIL_TAKEN = "A user with that email address already exists."
@@ -164,6 +164,34 @@ def favorite_add(*, user: User, movie_id: int) -> tuple[Favorite, bool]:
 def favorite_remove(*, user: User, movie_id: int) -> None:
     """Remove a movie from the user's favorites; NotFound when it is not one of theirs."""
     deleted, _ = Favorite.objects.filter(user=user, movie_id=movie_id).delete()
+    if not deleted:
+        raise NotFound()
+    invalidate_namespace(user_recs_namespace(user.id))
+
+
+# --- not interested -----------------------------------------------------------------------------------
+
+
+def not_interested_add(*, user: User, movie_id: int) -> tuple[NotInterested, bool]:
+    """Mark a movie as not interesting to the user, so it never appears in their personal list;
+    idempotent: (mark, created). Raises MovieNotFound (404) for an id neither the catalogue nor TMDb
+    knows. Concurrent marks of the same movie create one row (the unique constraint decides)."""
+    movie = movie_ensure(movie_id=movie_id)
+    try:
+        with transaction.atomic():
+            mark = NotInterested.objects.create(user=user, movie=movie)
+        created = True
+    except IntegrityError:
+        mark = NotInterested.objects.get(user=user, movie=movie)
+        created = False
+    if created:
+        invalidate_namespace(user_recs_namespace(user.id))
+    return mark, created
+
+
+def not_interested_remove(*, user: User, movie_id: int) -> None:
+    """Take a not-interested mark back; NotFound when the user has not marked that movie."""
+    deleted, _ = NotInterested.objects.filter(user=user, movie_id=movie_id).delete()
     if not deleted:
         raise NotFound()
     invalidate_namespace(user_recs_namespace(user.id))

@@ -11,5 +11,8 @@ urlpatterns = [
     path("users/me/", views.MeView.as_view(), name="me"),
     path("users/favorites/", views.FavoriteListView.as_view(), name="favorites"),
     path("users/favorites/<tmdb_id:movie_id>/", views.FavoriteDetailView.as_view(), name="favorite"),
+    path("users/not-interested/", views.NotInterestedListView.as_view(), name="not-interested"),
+    path("users/not-interested/<tmdb_id:movie_id>/", views.NotInterestedDetailView.as_view(),
+         name="not-interested-detail"),
     path("users/recommendations/", views.RecommendationsView.as_view(), name="recommendations"),
 ]

@@ -17,7 +17,7 @@ from movie_backend import http_cache
 from movie_backend.pagination import validated_query
 from movie_backend.schema import UPSTREAM, error_responses
 from movies.services import image_config
-from users import selectors, services
+from users import recommendations, selectors, services
 from users.serializers import (
     FavoriteInputSerializer,
     FavoriteListQuerySerializer,
@@ -27,6 +27,10 @@ from users.serializers import (
     LoginSerializer,
     MeSerializer,
     MeUpdateSerializer,
+    NotInterestedInputSerializer,
+    NotInterestedListQuerySerializer,
+    NotInterestedPageSerializer,
+    NotInterestedSerializer,
     RecommendationPageSerializer,
     RecommendationQuerySerializer,
     RefreshInputSerializer,
@@ -234,6 +238,54 @@ class FavoriteDetailView(APIView):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
+class NotInterestedListView(APIView):
+    http_cached = True  # GET: ETag, If-None-Match, `private, no-cache`
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        tags=USER_TAGS, summary="My not-interested movies", description="Newest first.",
+        parameters=[NotInterestedListQuerySerializer],
+        responses={200: NotInterestedPageSerializer, **error_responses(400, 401, 429)},
+    )
+    def get(self, request):
+        page = validated_query(NotInterestedListQuerySerializer, request)["page"]
+        return http_cache.personal_response(
+            request, NotInterestedPageSerializer(selectors.not_interested_list(user=request.user, page=page)).data
+        )
+
+    @extend_schema(
+        tags=USER_TAGS, summary="Mark a movie as not interested",
+        description="The movie never appears in your personal list again (until you take the mark back). "
+                    "Idempotent: 201 when marked, 200 with the same body when it already was. A movie we "
+                    "have never served is looked up on TMDb first.",
+        request=NotInterestedInputSerializer,
+        responses={
+            201: NotInterestedSerializer,
+            200: OpenApiResponse(response=NotInterestedSerializer, description="Already marked; nothing changed."),
+            **error_responses(400, 401, 404, 429, *UPSTREAM),
+        },
+    )
+    def post(self, request):
+        data = _parse(NotInterestedInputSerializer, request.data)
+        mark, created = services.not_interested_add(user=request.user, movie_id=data["movie_id"])
+        mark = selectors.not_interested_queryset(user=request.user).get(pk=mark.pk)
+        body = selectors.not_interested_payload(mark, images=image_config())
+        return Response(NotInterestedSerializer(body).data,
+                        status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
+
+
+class NotInterestedDetailView(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        tags=USER_TAGS, summary="Take a not-interested mark back",
+        responses={204: OpenApiResponse(description="Removed."), **error_responses(401, 404, 429)},
+    )
+    def delete(self, request, movie_id: int):
+        services.not_interested_remove(user=request.user, movie_id=movie_id)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
 class RecommendationsView(APIView):
     http_cached = True  # GET: ETag, If-None-Match, `private, no-cache`
     permission_classes = [IsAuthenticated]
@@ -241,13 +293,14 @@ class RecommendationsView(APIView):
 
     def throttle_read(self, request):
         """The stored response of this request, read with the throttle counters (one round trip)."""
-        return http_cache.personal_read(request, selectors.user_recs_namespace(request.user.id))
+        return http_cache.personal_read(request, recommendations.user_recs_namespace(request.user.id))
 
     @extend_schema(
         tags=USER_TAGS, summary="Recommended for me",
-        description="A personal list blending TMDb's recommendations for your latest favorites, what "
-                    "people with the same favorites liked here, and your genres; each item says why. "
-                    "Never includes your favorites. Without favorites: your preferred genres, else "
+        description="A personal list led by a model trained on every user's favorites (what people "
+                    "with your favorites liked), blended with TMDb's recommendations for your latest "
+                    "favorites and your genres; each item says why. Never includes your favorites or the "
+                    "movies you marked as not interested. Without favorites: your preferred genres, else "
                     "what is popular.",
         parameters=[RecommendationQuerySerializer],
         responses={200: RecommendationPageSerializer, **error_responses(400, 401, 429)},
@@ -258,9 +311,9 @@ class RecommendationsView(APIView):
         stored = http_cache.personal_copy_response(request)
         if stored is not None:
             return stored
-        result = selectors.recommendations_for_user(user=request.user, page=page)
+        result = recommendations.recommendations_for_user(user=request.user, page=page)
         return http_cache.personal_cached_response(
-            request, selectors.user_recs_namespace(request.user.id),
+            request, recommendations.user_recs_namespace(request.user.id),
             RecommendationPageSerializer(result.value).data, result,
             params=RecommendationQuerySerializer().fields,
         )

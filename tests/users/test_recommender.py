@@ -120,3 +120,33 @@ def test_reason_payloads():
         "kind": "genre", "text": "Because you like Science Fiction"}
     assert r.reason_payload(POPULAR, movie_titles=titles, genre_names=genres) == {
         "kind": "popular", "text": "Popular right now"}
+
+
+def test_blend_lets_a_model_that_knows_every_favorite_lead():
+    fused = [r.Ranked(7, 0.9, POPULAR), r.Ranked(8, 0.5, SCIFI), r.Ranked(9, 0.1, POPULAR)]
+    model = {8: (2.0, 348), 9: (1.0, 949), 10: (-0.5, 348)}
+
+    ranked = r.blend(fused, model=model, coverage=1.0, movie_genres={7: [], 8: [], 9: [], 10: []}, floor=0.0)
+
+    assert [(x.movie_id, x.score) for x in ranked] == [(8, 1.0), (9, 0.5), (7, 0.0)]  # 10: negative only
+    assert [x.reason for x in ranked] == [LIKED_ALIEN, LIKED_HEAT, POPULAR]
+
+
+def test_blend_weighs_the_other_sources_by_what_the_model_does_not_know():
+    fused = [r.Ranked(7, 1.0, SCIFI), r.Ranked(8, 0.5, POPULAR)]
+    model = {8: (4.0, 348)}
+
+    ranked = r.blend(fused, model=model, coverage=0.25, movie_genres={7: [], 8: []}, exclude=[9], floor=0.0)
+
+    # 7: 0.75 x 1.0 from the genre list; 8: 0.25 x 1.0 from the model + 0.75 x 0.5 from popular
+    assert [(x.movie_id, x.score) for x in ranked] == [(7, 0.75), (8, pytest.approx(0.625))]
+    assert [x.reason for x in ranked] == [SCIFI, POPULAR]  # popular's part (0.375) beats the model's (0.25)
+
+
+def test_blend_leaves_out_excluded_and_unknown_movies():
+    fused = [r.Ranked(7, 1.0, SCIFI)]
+
+    ranked = r.blend(fused, model={8: (1.0, 348), 11: (2.0, 348)}, coverage=1.0, movie_genres={7: [], 8: []},
+                     exclude=[7], floor=0.0)
+
+    assert [x.movie_id for x in ranked] == [8]  # 7 excluded, 11 not in the catalogue
