@@ -79,6 +79,7 @@ ALICE = {"id": 42, "username": "alice", "email": "alice@example.com"}
 ALICE_PASSWORD = "correct-Horse-battery-9"  # noqa: S105 - the docs' example, as in README and docs/auth.md
 ME = {**ALICE, "date_joined": "2026-11-02T09:14:03Z", "preferred_genres": [878, 27]}
 FAVORITE = {"movie": ALIEN, "added_at": "2026-11-20T18:42:10Z"}
+NOT_INTERESTED = {"movie": INTERSTELLAR, "created_at": "2026-11-21T08:05:44Z"}
 RECOMMENDATIONS = page(
     {**INTERSTELLAR, "reason": {"kind": "because_you_liked", "movie_id": 348, "text": "Because you liked Alien"}},
     {**MATRIX, "reason": {"kind": "genre", "text": "Because you like Science Fiction"}},

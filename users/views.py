@@ -246,6 +246,7 @@ class NotInterestedListView(APIView):
         tags=USER_TAGS, summary="My not-interested movies", description="Newest first.",
         parameters=[NotInterestedListQuerySerializer],
         responses={200: NotInterestedPageSerializer, **error_responses(400, 401, 429)},
+        examples=[ex.response("alice's not-interested movies", ex.page(ex.NOT_INTERESTED, total_results=1))],
     )
     def get(self, request):
         page = validated_query(NotInterestedListQuerySerializer, request)["page"]
@@ -262,8 +263,15 @@ class NotInterestedListView(APIView):
         responses={
             201: NotInterestedSerializer,
             200: OpenApiResponse(response=NotInterestedSerializer, description="Already marked; nothing changed."),
-            **error_responses(400, 401, 404, 429, *UPSTREAM),
+            **error_responses(400, 401, 404, 429, *UPSTREAM, invalid={
+                "movie_id": ["Ensure this value is greater than or equal to 1."]},
+                details={404: ("Movie not found.", "not_found")}),
         },
+        examples=[
+            ex.request("Interstellar", {"movie_id": 157336}),
+            ex.response("Marked", ex.NOT_INTERESTED, status=201),
+            ex.response("Already marked", ex.NOT_INTERESTED, status=200),
+        ],
     )
     def post(self, request):
         data = _parse(NotInterestedInputSerializer, request.data)

@@ -199,7 +199,7 @@ def test_trimmed_request_strings_document_the_not_blank_pattern(schema):
 HTTP_CACHED_GETS = {
     "/api/movies/trending/", "/api/movies/recommended/", "/api/movies/search/", "/api/movies/genres/",
     "/api/movies/{movie_id}/", "/api/movies/{movie_id}/recommendations/",
-    "/api/users/me/", "/api/users/favorites/", "/api/users/recommendations/",
+    "/api/users/me/", "/api/users/favorites/", "/api/users/not-interested/", "/api/users/recommendations/",
 }
 
 
