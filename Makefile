@@ -5,7 +5,7 @@ PY     := $(VENV)/bin/python
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 
-.PHONY: run test lint migrate seed warm-cache schema check-deploy contract tmdb-stub bench clean
+.PHONY: run test lint migrate seed warm-cache schema check-deploy contract tmdb-stub bench eval-recs eval-recs-api clean
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -65,6 +65,12 @@ contract: $(VENV)/.installed
 
 tmdb-stub: $(VENV)/.installed
 	$(PY) -m tools.tmdb_stub --port 8765
+
+# Offline evaluation on MovieLens-100K (bench/recs_movielens.py): MostPop, ItemKNN, EASE and the
+# production pipeline side by side, seeds 0-4. Downloads the recbole wheel once into var/datasets.
+# EVAL_ARGS passes options, e.g. EVAL_ARGS="--seeds 0 --validate".
+eval-recs: $(VENV)/.installed .env
+	$(PY) bench/recs_movielens.py $(EVAL_ARGS)
 
 clean:
 	rm -rf $(VENV) staticfiles .pytest_cache
