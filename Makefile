@@ -72,5 +72,11 @@ tmdb-stub: $(VENV)/.installed
 eval-recs: $(VENV)/.installed .env
 	$(PY) bench/recs_movielens.py $(EVAL_ARGS)
 
+# The same data played through the HTTP API (gunicorn + PostgreSQL + Redis + the TMDb stub), seed 0,
+# plus cold-list latency. It DROPS the database and FLUSHES the Redis db it is given: pass your own,
+# e.g. make eval-recs-api EVAL_DATABASE_URL=postgres://postgres@127.0.0.1:5432/recs_eval EVAL_REDIS_URL=redis://127.0.0.1:6379/5
+eval-recs-api: $(VENV)/.installed .env
+	$(PY) bench/recs_api_eval.py --database-url "$(EVAL_DATABASE_URL)" --redis-url "$(EVAL_REDIS_URL)" $(EVAL_ARGS)
+
 clean:
 	rm -rf $(VENV) staticfiles .pytest_cache
