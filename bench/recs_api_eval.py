@@ -150,6 +150,20 @@ def manage(env: dict[str, str], *args: str, timeout: float = 600) -> subprocess.
 
 
 _local = threading.local()
+STOP = threading.Event()  # set when --time-limit is reached: clients stop sending
+
+
+def run_parallel(function, items: list, clients: int) -> list:
+    """function(item) for every item on `clients` threads, results in order; on any failure (or the
+    time limit) the queued work is cancelled and the clients stop, instead of draining the queue."""
+    pool = cf.ThreadPoolExecutor(clients)
+    try:
+        return list(pool.map(function, items))
+    except BaseException:
+        STOP.set()
+        raise
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
 
 
 def session() -> requests.Session:
@@ -173,6 +187,8 @@ def favorite_all(base: str, token: str, movie_ids: list[int]) -> int:
     failures = 0
     headers = {"Authorization": f"Bearer {token}"}
     for movie_id in movie_ids:
+        if STOP.is_set():
+            raise TimeoutError("stopped")
         response = session().post(f"{base}/api/users/favorites/", json={"movie_id": movie_id},
                                   headers=headers, timeout=REQUEST_TIMEOUT)
         failures += response.status_code not in (200, 201)
@@ -212,6 +228,7 @@ def main(argv: list[str] | None = None) -> None:
         parser.error("that database or Redis db is CI's; use your own")
 
     def _time_up(signum, frame):
+        STOP.set()
         raise TimeoutError(f"--time-limit {args.time_limit}s reached")
 
     signal.signal(signal.SIGALRM, _time_up)
@@ -248,9 +265,8 @@ def main(argv: list[str] | None = None) -> None:
               f"{len(users)} users, seed {SEED}", flush=True)
 
         start = time.perf_counter()
-        with cf.ThreadPoolExecutor(LOAD_CLIENTS) as pool:
-            accounts = dict(zip(users, pool.map(lambda u: register(base, f"ml{int(ratings.user_ids[u])}"), users),
-                                strict=True))
+        accounts = dict(zip(users, run_parallel(lambda u: register(base, f"ml{int(ratings.user_ids[u])}"), users,
+                                                LOAD_CLIENTS), strict=True))
         register_seconds = time.perf_counter() - start
 
         train_rows = np.flatnonzero(~test_mask)
@@ -260,8 +276,7 @@ def main(argv: list[str] | None = None) -> None:
             if u in per_user:
                 per_user[u].append(int(ratings.item_ids[i]))
         start = time.perf_counter()
-        with cf.ThreadPoolExecutor(LOAD_CLIENTS) as pool:
-            failures = sum(pool.map(lambda u: favorite_all(base, accounts[u][1], per_user[u]), users))
+        failures = sum(run_parallel(lambda u: favorite_all(base, accounts[u][1], per_user[u]), users, LOAD_CLIENTS))
         favorite_seconds = time.perf_counter() - start
         favorites = sum(len(v) for v in per_user.values())
         print(f"registered {len(users)} users in {register_seconds:.1f}s; {favorites} favorites in "
@@ -283,8 +298,8 @@ def main(argv: list[str] | None = None) -> None:
         wanted = [u for u in users if held_out.get(u)]
         position = {int(item_id): i for i, item_id in enumerate(ratings.item_ids)}
         start = time.perf_counter()
-        with cf.ThreadPoolExecutor(LATENCY_CLIENTS) as pool:
-            lists = dict(zip(wanted, pool.map(lambda u: recommendations(base, accounts[u][1]), wanted), strict=True))
+        lists = dict(zip(wanted, run_parallel(lambda u: recommendations(base, accounts[u][1]), wanted, LATENCY_CLIENTS),
+                         strict=True))
         first_seconds = time.perf_counter() - start
         api_ranked = {u: [position[m] for m in ids[: ml.K] if m in position] for u, (ids, _) in lists.items()}
         first_latencies = [seconds for _, seconds in lists.values()]
@@ -306,8 +321,7 @@ def main(argv: list[str] | None = None) -> None:
             return recommendations(base, accounts[u][1])[1]
 
         timed = wanted[: args.latency_users]
-        with cf.ThreadPoolExecutor(LATENCY_CLIENTS) as pool:
-            cold_latencies = list(pool.map(cold, timed))
+        cold_latencies = run_parallel(cold, timed, LATENCY_CLIENTS)
     finally:
         servers.stop()
         signal.alarm(0)
