@@ -102,7 +102,8 @@ class Servers:
         stub = subprocess.Popen(  # noqa: S603 - fixed argv
             [sys.executable, "-m", "tools.tmdb_stub", "--port", "0", "--api-key", STUB_KEY,
              "--catalogue", str(catalogue), "--no-synthetic"],
-            cwd=Path.cwd(), stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+            # The stub is a tool, not the code under evaluation: this script's own copy serves.
+            cwd=BENCH_DIR.parent, stdout=subprocess.PIPE, stderr=open(self.log_dir / "stub.log", "w"), text=True,  # noqa: SIM115
         )
         self.processes.append(stub)
         line = stub.stdout.readline().strip()
