@@ -196,13 +196,19 @@ def favorite_all(base: str, token: str, movie_ids: list[int]) -> int:
     return failures
 
 
+ERRORS: list[str] = []  # answers other than 200 to GET recommendations (scored as empty lists)
+
+
 def recommendations(base: str, token: str) -> tuple[list[int], float]:
+    if STOP.is_set():
+        raise TimeoutError("stopped")
     start = time.perf_counter()
     response = session().get(f"{base}/api/users/recommendations/", headers={"Authorization": f"Bearer {token}"},
                              timeout=REQUEST_TIMEOUT)
     seconds = time.perf_counter() - start
     if response.status_code != 200:
-        raise RuntimeError(f"recommendations: {response.status_code} {response.text[:200]}")
+        ERRORS.append(f"{response.status_code} {response.text[:120]}")
+        return [], seconds
     return [movie["id"] for movie in response.json()["results"]], seconds
 
 
@@ -339,6 +345,9 @@ def main(argv: list[str] | None = None) -> None:
     print(f"{'model':24}{'NDCG@10':>9}{'Recall@10':>11}{'Hit@10':>8}{'/ EASE':>8}")
     for label, values in rows.items():
         print(f"{label:24}{values['ndcg']:9.4f}{values['recall']:11.4f}{values['hit']:8.4f}{values['ndcg'] / ease:7.2f}x")
+    if ERRORS:
+        print(f"\n{len(ERRORS)} recommendation requests failed (scored as empty lists; see "
+              f"var/recs_api_eval/gunicorn.log), e.g. {ERRORS[0]}")
     print(f"\nfirst lists (TMDb answers still being fetched): {len(first_latencies)} in {first_seconds:.1f}s, "
           f"p50 {percentile(first_latencies, 50):.0f} ms, p95 {percentile(first_latencies, 95):.0f} ms")
     print(f"cold lists ({LATENCY_CLIENTS} clients, user's cached list invalidated before each, TMDb answers cached): "
