@@ -5,7 +5,7 @@ PY     := $(VENV)/bin/python
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 
-.PHONY: run test faults lint migrate seed warm-cache schema check-deploy deploy-check contract tmdb-stub bench clean
+.PHONY: run test faults lint migrate seed warm-cache schema check-deploy deploy-check contract tmdb-stub bench eval-recs eval-recs-api clean
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -84,6 +84,18 @@ bench: $(VENV)/.installed
 
 tmdb-stub: $(VENV)/.installed
 	$(PY) -m tools.tmdb_stub --port 8765
+
+# Offline evaluation on MovieLens-100K (bench/recs_movielens.py): MostPop, ItemKNN, EASE and the
+# production pipeline side by side, seeds 0-4. Downloads the recbole wheel once into var/datasets.
+# EVAL_ARGS passes options, e.g. EVAL_ARGS="--seeds 0 --validate".
+eval-recs: $(VENV)/.installed .env
+	$(PY) bench/recs_movielens.py $(EVAL_ARGS)
+
+# The same data played through the HTTP API (gunicorn + PostgreSQL + Redis + the TMDb stub), seed 0,
+# plus cold-list latency. It DROPS the database and FLUSHES the Redis db it is given: pass your own,
+# e.g. make eval-recs-api EVAL_DATABASE_URL=postgres://postgres@127.0.0.1:5432/recs_eval EVAL_REDIS_URL=redis://127.0.0.1:6379/5
+eval-recs-api: $(VENV)/.installed .env
+	$(PY) bench/recs_api_eval.py --database-url "$(EVAL_DATABASE_URL)" --redis-url "$(EVAL_REDIS_URL)" $(EVAL_ARGS)
 
 clean:
 	rm -rf $(VENV) staticfiles .pytest_cache

@@ -278,6 +278,27 @@ def test_recommendations_endpoint(stub):
     assert similar["page"] == 2
 
 
+
+def test_custom_catalogue_without_synthetic_entries_recommends_same_genre_by_popularity(tmp_path):
+    catalogue = tmp_path / "catalogue.json"
+    catalogue.write_text(json.dumps({
+        "genres": [{"id": 1, "name": "One"}, {"id": 2, "name": "Two"}],
+        "movies": [
+            {"id": 10, "title": "Seed", "genre_ids": [1], "popularity": 1.0, "vote_count": 1, "vote_average": 5.0},
+            {"id": 11, "title": "Quiet", "genre_ids": [1], "popularity": 2.0, "vote_count": 2, "vote_average": 5.0},
+            {"id": 12, "title": "Loud", "genre_ids": [1, 2], "popularity": 9.0, "vote_count": 9, "vote_average": 5.0},
+            {"id": 13, "title": "Other", "genre_ids": [2], "popularity": 50.0, "vote_count": 50, "vote_average": 5.0},
+        ],
+    }))
+    with StubServer(api_key=API_KEY, read_token=READ_TOKEN, catalogue_path=catalogue, synthetic=False) as only:
+        _, _, recommendations = api(only, "/movie/10/recommendations")
+        _, _, popular = api(only, "/movie/popular")
+        status, _, _ = api(only, "/movie/9000001")
+
+    assert [m["id"] for m in recommendations["results"]] == [12, 11]
+    assert [m["id"] for m in popular["results"]] == [13, 12, 11, 10]
+    assert status == 404
+
 # -- search / discover / trending ---------------------------------------------------------
 
 

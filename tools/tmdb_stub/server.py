@@ -3,6 +3,9 @@
 Follows ``/work/shared/tmdb-contract.md`` (copied into the repo docs by the lead).  The data come
 from ``movies/fixtures/demo_catalogue.json`` plus three synthetic entries (ids 9_000_001+) that
 exercise the awkward shapes (``release_date: ""``, ``genre_ids: []``, null image paths).
+``--catalogue FILE`` serves another catalogue of the same shape and ``--no-synthetic`` leaves the
+synthetic entries out (bench/recs_api_eval.py serves MovieLens that way). A movie's
+recommendations are content-only: most shared genres first, then popularity.
 
 API endpoints (GET, under ``/3``; auth via ``api_key`` query param or ``Authorization: Bearer``)::
 
@@ -346,7 +349,7 @@ class PageError(Exception):
 class Catalogue:
     """Read-only movie data shared by all servers in the process."""
 
-    def __init__(self, path: Path):
+    def __init__(self, path: Path, *, synthetic: bool = True):
         raw = json.loads(Path(path).read_text(encoding="utf-8"))
         self.genres: list[dict[str, Any]] = [{"id": int(g["id"]), "name": str(g["name"])} for g in raw["genres"]]
         self.genre_names = {g["id"]: g["name"] for g in self.genres}
@@ -355,7 +358,7 @@ class Catalogue:
         for index, movie in enumerate(raw["movies"]):
             no_images = index % 10 == 9
             self._add(dict(movie), has_poster=not no_images, has_backdrop=not no_images)
-        for movie in SYNTHETIC_MOVIES:
+        for movie in SYNTHETIC_MOVIES if synthetic else ():
             has_poster, has_backdrop = movie["_images"]
             self._add(dict(movie), has_poster=has_poster, has_backdrop=has_backdrop)
 
@@ -583,8 +586,9 @@ class Catalogue:
 
 
 @functools.lru_cache(maxsize=8)
-def load_catalogue(path: str | None = None) -> Catalogue:
-    return Catalogue(Path(path) if path else CATALOGUE_PATH)
+def load_catalogue(path: str | None = None, *, synthetic: bool = True) -> Catalogue:
+    """The catalogue file (default: the demo's), plus the synthetic awkward entries unless told not to."""
+    return Catalogue(Path(path) if path else CATALOGUE_PATH, synthetic=synthetic)
 
 
 def normalise_prefix(prefix: str | None) -> str:
@@ -1252,6 +1256,7 @@ class StubServer:
         host: str = DEFAULT_HOST,
         port: int = 0,
         catalogue_path: str | Path | None = None,
+        synthetic: bool = True,
         verbose: bool = False,
         page_error_style: str = "errors",
         inflate_total_pages: int | None = None,
@@ -1260,7 +1265,7 @@ class StubServer:
         self.state = StubState(
             api_key=api_key,
             read_token=read_token,
-            catalogue=load_catalogue(str(catalogue_path) if catalogue_path else None),
+            catalogue=load_catalogue(str(catalogue_path) if catalogue_path else None, synthetic=synthetic),
             verbose=verbose,
             page_error_style=page_error_style,
             inflate_total_pages=inflate_total_pages,
@@ -1427,6 +1432,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--read-token", default=DEFAULT_READ_TOKEN)
     parser.add_argument("--catalogue", default=None, help=f"default: {CATALOGUE_PATH}")
     parser.add_argument(
+        "--no-synthetic",
+        action="store_true",
+        help="serve only the catalogue file's movies (no synthetic awkward-shape entries 9000001+)",
+    )
+    parser.add_argument(
         "--page-errors",
         choices=PAGE_ERROR_STYLES,
         default="errors",
@@ -1454,6 +1464,7 @@ def main(argv: list[str] | None = None) -> int:
             host=args.host,
             port=args.port,
             catalogue_path=args.catalogue,
+            synthetic=not args.no_synthetic,
             verbose=args.verbose,
             page_error_style=args.page_errors,
             inflate_total_pages=args.inflate_total_pages,
