@@ -141,57 +141,51 @@ def profile_update(*, user: User, email: str | None = None, preferred_genres: It
     return profile
 
 
-# --- favorites ----------------------------------------------------------------------------------------
+# --- favorites and not-interested marks: one (user, movie) row each, the same rules ----------------------
+
+
+def _movie_mark_add(model: type[Favorite] | type[NotInterested], *, user: User, movie_id: int):
+    """Create the user's (user, movie) row of `model`; idempotent: (row, created). Concurrent adds of
+    the same movie create one row: the losers hit the unique constraint inside a savepoint and read
+    the winner's row. A new row changes the personal list, so its cache is invalidated."""
+    movie = movie_ensure(movie_id=movie_id)
+    try:
+        with transaction.atomic():
+            row = model.objects.create(user=user, movie=movie)
+        created = True
+    except IntegrityError:
+        row = model.objects.get(user=user, movie=movie)
+        created = False
+    if created:
+        invalidate_namespace(user_recs_namespace(user.id))
+    return row, created
+
+
+def _movie_mark_remove(model: type[Favorite] | type[NotInterested], *, user: User, movie_id: int) -> None:
+    deleted, _ = model.objects.filter(user=user, movie_id=movie_id).delete()
+    if not deleted:
+        raise NotFound()
+    invalidate_namespace(user_recs_namespace(user.id))
 
 
 def favorite_add(*, user: User, movie_id: int) -> tuple[Favorite, bool]:
     """Add a movie to the user's favorites; idempotent: (favorite, created). Raises MovieNotFound
-    (404) for an id neither the catalogue nor TMDb knows. Concurrent adds of the same movie create
-    one row: the losers hit the unique constraint inside a savepoint and read the winner's row."""
-    movie = movie_ensure(movie_id=movie_id)
-    try:
-        with transaction.atomic():
-            favorite = Favorite.objects.create(user=user, movie=movie)
-        created = True
-    except IntegrityError:
-        favorite = Favorite.objects.get(user=user, movie=movie)
-        created = False
-    if created:
-        invalidate_namespace(user_recs_namespace(user.id))
-    return favorite, created
+    (404) for an id neither the catalogue nor TMDb knows; concurrent adds create one row."""
+    return _movie_mark_add(Favorite, user=user, movie_id=movie_id)
 
 
 def favorite_remove(*, user: User, movie_id: int) -> None:
     """Remove a movie from the user's favorites; NotFound when it is not one of theirs."""
-    deleted, _ = Favorite.objects.filter(user=user, movie_id=movie_id).delete()
-    if not deleted:
-        raise NotFound()
-    invalidate_namespace(user_recs_namespace(user.id))
-
-
-# --- not interested -----------------------------------------------------------------------------------
+    _movie_mark_remove(Favorite, user=user, movie_id=movie_id)
 
 
 def not_interested_add(*, user: User, movie_id: int) -> tuple[NotInterested, bool]:
     """Mark a movie as not interesting to the user, so it never appears in their personal list;
-    idempotent: (mark, created). Raises MovieNotFound (404) for an id neither the catalogue nor TMDb
-    knows. Concurrent marks of the same movie create one row (the unique constraint decides)."""
-    movie = movie_ensure(movie_id=movie_id)
-    try:
-        with transaction.atomic():
-            mark = NotInterested.objects.create(user=user, movie=movie)
-        created = True
-    except IntegrityError:
-        mark = NotInterested.objects.get(user=user, movie=movie)
-        created = False
-    if created:
-        invalidate_namespace(user_recs_namespace(user.id))
-    return mark, created
+    idempotent: (mark, created). Raises MovieNotFound (404) for an unknown id; concurrent marks
+    create one row."""
+    return _movie_mark_add(NotInterested, user=user, movie_id=movie_id)
 
 
 def not_interested_remove(*, user: User, movie_id: int) -> None:
     """Take a not-interested mark back; NotFound when the user has not marked that movie."""
-    deleted, _ = NotInterested.objects.filter(user=user, movie_id=movie_id).delete()
-    if not deleted:
-        raise NotFound()
-    invalidate_namespace(user_recs_namespace(user.id))
+    _movie_mark_remove(NotInterested, user=user, movie_id=movie_id)
