@@ -128,6 +128,7 @@ class _LocalStore:
 
 
 _local = _LocalStore()
+local_store = _local  # for movie_backend.http_cache's copies while Redis is unreachable
 class _ApiCache(GuardedCache):
     def reset(self) -> None:
         self.breaker.reset()

@@ -37,7 +37,7 @@ from django.utils.http import parse_etags
 from rest_framework.renderers import JSONRenderer
 
 from movie_backend import metrics, resilience
-from movie_backend.cache import HIT, MISS, Cached
+from movie_backend.cache import HIT, MISS, Cached, local_store
 from movie_backend.cache import _version_key as namespace_version_key
 from movie_backend.throttling import COUNTS_ATTR, READ_ATTR, READ_VERSION_ATTR, Read, count_request
 
@@ -163,18 +163,18 @@ def public_key(request) -> str:
     return _api_cache().make_key(f"{KEY_VERSION}:public:{_request_digest(request)}")
 
 
-def _guarded(operation: Callable[[], Any]) -> Any:
-    """Run one response-cache operation behind the Redis breaker: None when the breaker is open or
-    the operation fails (a lost copy only costs the next request the normal path)."""
+def _guarded(operation: Callable[[], Any], default: Any = None) -> Any:
+    """Run one response-cache operation behind the Redis breaker: `default` when the breaker is open
+    or the operation fails (a lost copy only costs the next request the normal path)."""
     breaker = resilience.redis_breaker
     if not breaker.allow():
-        return None
+        return default
     try:
         result = operation()
     except _BACKEND_ERRORS as exc:
         breaker.record_failure()
         logger.warning("Response cache unavailable (%s: %s)", type(exc).__name__, exc)
-        return None
+        return default
     breaker.record_success()
     return result
 
@@ -184,15 +184,22 @@ def _read(key: str) -> bytes | None:
     return _guarded(lambda: client.get(key) if client is not None else _api_cache().get(key))
 
 
+def _read_local(key: str) -> bytes | None:
+    """The copy this process kept while Redis was unreachable (see _write)."""
+    return local_store.call("get", key)
+
+
 def _write(key: str, answer: StoredAnswer) -> None:
+    """Keep the copy in Redis; while Redis is unreachable, in this process instead, so the fast path
+    keeps serving hot answers through an outage (FastPathMiddleware reads it while the breaker is open)."""
     ttl = int(answer.fresh_until - time.time())
     if ttl <= 0:
         return
     client = _redis(settings.API_CACHE_ALIAS)
-    if client is not None:
-        _guarded(lambda: client.set(key, answer.pack(), ex=ttl))
-    else:
+    if client is None:
         _guarded(lambda: _api_cache().set(key, answer.pack(), ttl))
+    elif not _guarded(lambda: client.set(key, answer.pack(), ex=ttl) or True, default=False):
+        local_store.call("set", key, answer.pack(), ttl)
 
 
 # --- the two paths of a public answer -----------------------------------------------------------------
@@ -342,6 +349,8 @@ def public_fast_path(view_class, drf_view):
             count_request(caller, view, throttles=throttles)
             raw = _read(key)
         setattr(request, COUNTS_ATTR, getattr(caller, COUNTS_ATTR))
+        if raw is None and resilience.redis_breaker.rejecting():
+            raw = _read_local(key)  # Redis is out: this process's own copy, if it made one meanwhile
         if raw is None:
             return None
         answer = StoredAnswer.unpack(raw)

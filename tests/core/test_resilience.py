@@ -7,6 +7,7 @@ import time
 import pytest
 from django.core.cache import caches
 from django.test import override_settings
+from prometheus_client import REGISTRY
 
 from movie_backend import cache as api_cache
 from movie_backend import resilience
@@ -227,6 +228,26 @@ def test_redis_dead_in_process_cache_serves_hot_answers(api_client, tmdb, dead_r
     assert [r.json()["results"][0]["id"] for r in answers] == [1, 1, 1]
     assert len(tmdb.upstream_calls("/trending/")) == 1
     assert "Circuit redis open" in caplog.text  # the first Redis call (the throttles' round trip) opened it
+
+
+@pytest.mark.django_db
+def test_redis_dead_fast_path_serves_hot_answers_from_this_process(api_client, tmdb, dead_redis):
+    """With Redis gone the fast path keeps working from the process's own response copies: the
+    repeats are answered before the view runs (counted as kind `response`), as fast as with Redis."""
+    tmdb.add_list("/trending/movie/day", [movie_item(1)])
+
+    def fast_path_hits():
+        return REGISTRY.get_sample_value("movie_backend_cache_lookups_total", {"kind": "response", "result": "hit"}) or 0.0
+
+    before = fast_path_hits()
+    first = api_client.get("/api/movies/trending/")
+    repeats = [api_client.get("/api/movies/trending/") for _ in range(3)]
+
+    assert resilience.redis_breaker.state != CLOSED  # Redis really was unreachable
+    assert (first.status_code, first["X-Cache"]) == (200, MISS)
+    assert [(r.status_code, r["X-Cache"], r.content) for r in repeats] == [(200, HIT, first.content)] * 3
+    assert fast_path_hits() - before == 3
+    assert len(tmdb.upstream_calls("/trending/")) == 1
 
 
 def test_rate_limits_fail_open_while_redis_is_hung(hung_redis, rf):
