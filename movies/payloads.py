@@ -7,6 +7,7 @@ is not even the right shape becomes UpstreamBadResponse.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -163,25 +164,39 @@ def detail_from_tmdb(body: Any, *, images: ImageConfig) -> dict:
     }
 
 
+SUMMARY_FIELDS = (
+    "id", "title", "original_title", "overview", "release_date", "vote_average", "vote_count", "popularity",
+    "original_language", "poster_path", "backdrop_path",
+)
+
+
 def summary_from_movie(movie, *, images: ImageConfig) -> dict:
     """The summary of a catalogue row; expects `genres` prefetched."""
-    genres = sorted(({"id": g.id, "name": g.name} for g in movie.genres.all()), key=lambda g: g["id"])
+    genres = [{"id": g.id, "name": g.name} for g in movie.genres.all()]
+    return summary_from_values({field: getattr(movie, field) for field in SUMMARY_FIELDS}, genres=genres, images=images)
+
+
+def summary_from_values(values: Mapping[str, Any], *, genres: list[dict], images: ImageConfig) -> dict:
+    """The summary from a row's SUMMARY_FIELDS (e.g. `.values(*SUMMARY_FIELDS)`, no model instance:
+    long lists are built several times faster) and its genres as {"id", "name"} dicts."""
+    genres = sorted(genres, key=lambda g: g["id"])
+    release_date = values["release_date"]
     return {
-        "id": movie.id,
-        "title": movie.title,
-        "original_title": movie.original_title,
-        "overview": movie.overview,
-        "release_date": movie.release_date.isoformat() if movie.release_date else None,
+        "id": values["id"],
+        "title": values["title"],
+        "original_title": values["original_title"],
+        "overview": values["overview"],
+        "release_date": release_date.isoformat() if release_date else None,
         "genre_ids": [g["id"] for g in genres],
         "genres": genres,
-        "vote_average": movie.vote_average,
-        "vote_count": movie.vote_count,
-        "popularity": movie.popularity,
-        "original_language": movie.original_language,
-        "poster_path": movie.poster_path,
-        "poster_url": images.url(images.poster_size, movie.poster_path),
-        "backdrop_path": movie.backdrop_path,
-        "backdrop_url": images.url(images.backdrop_size, movie.backdrop_path),
+        "vote_average": values["vote_average"],
+        "vote_count": values["vote_count"],
+        "popularity": values["popularity"],
+        "original_language": values["original_language"],
+        "poster_path": values["poster_path"],
+        "poster_url": images.url(images.poster_size, values["poster_path"]),
+        "backdrop_path": values["backdrop_path"],
+        "backdrop_url": images.url(images.backdrop_size, values["backdrop_path"]),
     }
 
 

@@ -25,7 +25,7 @@ from django.db.models.functions import Cast, Coalesce
 from django.utils import timezone
 
 from movie_backend.pagination import Page, paginate_queryset
-from movies import ranking
+from movies import payloads, ranking
 from movies.models import Genre, Movie
 from users.models import Favorite
 
@@ -82,6 +82,11 @@ def catalogue_ranked(*, page: int, genre: int | None = None) -> Page:
 def catalogue_ranked_ids(*, limit: int, genre: int | None = None) -> list[int]:
     """The first `limit` ids of `catalogue_ranked` (3 queries, no movie objects)."""
     return list(_ranked_queryset(genre).values_list("id", flat=True)[:limit])
+
+
+def movie_summary_values(*, movie_ids: Iterable[int]) -> dict[int, dict]:
+    """Movie id -> its payloads.SUMMARY_FIELDS as a plain dict, for those in the catalogue (1 query)."""
+    return {row["id"]: row for row in Movie.objects.filter(pk__in=list(movie_ids)).values(*payloads.SUMMARY_FIELDS)}
 
 
 def catalogue_rows(*, movie_ids: Iterable[int]) -> dict[int, tuple[float, list[int]]]:

@@ -221,12 +221,16 @@ def _materialise(
     else:
         ranked = recommender.rank(sources, movie_genres=movie_genres, affinity=affinity, exclude=exclude,
                                   tiebreak=tiebreak)
-    movies = movie_selectors.movie_queryset().in_bulk([item.movie_id for item in ranked])
+    # Plain rows, not model instances: a 200-movie list builds several times faster.
+    movies = movie_selectors.movie_summary_values(movie_ids=[item.movie_id for item in ranked])
     genre_names = {g.id: g.name for g in Genre.objects.all()}
     images = movie_services.image_config()
     return [
         {
-            **payloads.summary_from_movie(movies[item.movie_id], images=images),
+            **payloads.summary_from_values(
+                movies[item.movie_id], images=images,
+                genres=[{"id": g, "name": genre_names.get(g, "")} for g in movie_genres[item.movie_id]],
+            ),
             "reason": recommender.reason_payload(item.reason, movie_titles=seed_titles, genre_names=genre_names),
         }
         for item in ranked
