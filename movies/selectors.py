@@ -27,7 +27,6 @@ from django.utils import timezone
 from movie_backend.pagination import Page, paginate_queryset
 from movies import payloads, ranking
 from movies.models import Genre, Movie
-from users.models import Favorite
 
 TRENDING_WINDOWS = {"day": dt.timedelta(days=1), "week": dt.timedelta(days=7)}
 
@@ -118,10 +117,11 @@ def _ranking_parameters(queryset: QuerySet[Movie]) -> tuple[float, float]:
 def catalogue_similar(*, movie: Movie, page: int) -> Page:
     """"More like this" from local signals: movies favorited by the same people weigh most
     (item-to-item co-occurrence), then the number of shared genres, then popularity."""
-    fans = Favorite.objects.filter(movie_id=movie.pk).values("user_id")
+    # Through the reverse relation (`favorited_by`), so `movies` needs nothing from `users`.
+    fans = movie.favorited_by.values("user_id")
     co_favorites = (
-        Favorite.objects.filter(movie_id=OuterRef("pk"), user_id__in=fans)
-        .values("movie_id").annotate(n=Count("pk")).values("n")
+        Movie.objects.filter(pk=OuterRef("pk"), favorited_by__user_id__in=fans)
+        .values("pk").annotate(n=Count("favorited_by")).values("n")
     )
     shared_genres = (
         Movie.genres.through.objects.filter(movie_id=OuterRef("pk"), genre_id__in=movie.genres.values("pk"))
