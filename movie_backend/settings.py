@@ -13,6 +13,7 @@ import dj_database_url
 from decouple import Csv, config
 from django.core.exceptions import ImproperlyConfigured
 
+from movie_backend.converters import TMDB_ID_SCHEMA
 from movie_backend.db import postgres_options
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -315,7 +316,7 @@ answer 429 with `Retry-After`.""",
     "SWAGGER_UI_SETTINGS": {"persistAuthorization": True, "validatorUrl": None},
     # movies.urls' `tmdb_id` converter: a positive int32 (anything else is a 404 before any lookup).
     "PATH_CONVERTER_OVERRIDES": {
-        "tmdb_id": {"type": "integer", "minimum": 1, "maximum": 2147483647, "example": 603},
+        "tmdb_id": TMDB_ID_SCHEMA,
     },
     "ENUM_NAME_OVERRIDES": {
         "ProbeStateEnum": "movie_backend.ops.PROBE_STATES",

@@ -1,10 +1,13 @@
 from django.conf import settings
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import include, path, register_converter
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
+from movie_backend.converters import TMDbIdConverter
 from movie_backend.ops import IndexView
 from users.admin import admin_login
+
+register_converter(TMDbIdConverter, "tmdb_id")  # before the apps' URLs: movies and users both use it
 
 urlpatterns = [
     path("", IndexView.as_view(schema=None), name="index"),  # the same as /api/, documented once

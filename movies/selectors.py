@@ -5,7 +5,6 @@ Reads of our own catalogue. They answer the Movies endpoints when no TMDb creden
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Iterable
 
 from django.db.models import (
@@ -27,8 +26,7 @@ from django.utils import timezone
 from movie_backend.pagination import Page, paginate_queryset
 from movies import payloads, ranking
 from movies.models import Genre, Movie
-
-TRENDING_WINDOWS = {"day": dt.timedelta(days=1), "week": dt.timedelta(days=7)}
+from movies.tmdb import TRENDING_WINDOWS
 
 
 def movie_queryset() -> QuerySet[Movie]:

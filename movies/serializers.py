@@ -1,14 +1,15 @@
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from movie_backend.converters import TMDB_ID_MAX
 from movie_backend.pagination import PageQuerySerializer, page_serializer
-from movies.tmdb import TIME_WINDOWS
+from movies.tmdb import TRENDING_WINDOWS
 
 # --- input ---------------------------------------------------------------------------------------------
 
 
 class TrendingQuerySerializer(PageQuerySerializer):
-    time_window = serializers.ChoiceField(choices=TIME_WINDOWS, default="day")
+    time_window = serializers.ChoiceField(choices=list(TRENDING_WINDOWS), default="day")
 
 
 class SearchQuerySerializer(PageQuerySerializer):
@@ -18,7 +19,7 @@ class SearchQuerySerializer(PageQuerySerializer):
 
 class RecommendedQuerySerializer(PageQuerySerializer):
     genre = serializers.IntegerField(
-        min_value=1, max_value=2_147_483_647, required=False,
+        min_value=1, max_value=TMDB_ID_MAX, required=False,
         help_text="Only movies of this genre (an id from /api/movies/genres/); an id that is no genre matches nothing.",
     )
 

@@ -12,6 +12,7 @@ failed attempts (timeouts, connection errors, 5xx, 429) and, while open, refuses
 
 from __future__ import annotations
 
+import datetime as dt
 import email.utils
 import logging
 import random
@@ -39,7 +40,8 @@ logger = logging.getLogger(__name__)
 
 DEFAULT_RETRY_AFTER = 30  # seconds we ask our clients to wait when TMDb gives no hint
 MISCONFIGURED_RETRY_AFTER = 300
-TIME_WINDOWS = ("day", "week")
+# TMDb's trending windows, and the span each covers (the catalogue's own trending counts favorites in it).
+TRENDING_WINDOWS = {"day": dt.timedelta(days=1), "week": dt.timedelta(days=7)}
 DETAIL_APPENDS = "credits,videos"
 MIN_ATTEMPT_TIME = 0.05  # seconds; with less left before the deadline no attempt is made
 # A timeout of an attempt shorter than this (cut short by the deadline) says little about TMDb's

@@ -1,24 +1,9 @@
-from django.urls import path, register_converter
+from django.urls import path
 
 from movies import views
 
+# `tmdb_id` is movie_backend.converters', registered by the root URLconf.
 
-class TMDbIdConverter:
-    """A TMDb id: a positive int32. Anything else does not match, so it is a 404 before any lookup."""
-
-    regex = "[0-9]{1,10}"
-
-    def to_python(self, value: str) -> int:
-        number = int(value)
-        if not 0 < number <= 2_147_483_647:
-            raise ValueError(value)
-        return number
-
-    def to_url(self, value: int) -> str:
-        return str(value)
-
-
-register_converter(TMDbIdConverter, "tmdb_id")
 
 app_name = "movies"
 urlpatterns = [

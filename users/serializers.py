@@ -13,13 +13,13 @@ from rest_framework.fields import ProhibitNullCharactersValidator
 from rest_framework_simplejwt.serializers import TokenObtainPairSerializer
 from rest_framework_simplejwt.settings import api_settings as jwt_settings
 
+from movie_backend.converters import TMDB_ID_MAX
 from movie_backend.pagination import PageQuerySerializer, page_serializer
 from movies import services as movie_services
 from movies.serializers import GenreIdField, MovieSummarySerializer
 from users import recommender, services
 from users.models import User
 
-INT32_MAX = 2_147_483_647
 MAX_PREFERRED_GENRES = 50
 
 # --- auth ---------------------------------------------------------------------------------------------
@@ -141,7 +141,7 @@ class MeSerializer(serializers.Serializer):
 class MeUpdateSerializer(serializers.Serializer):
     email = serializers.EmailField(max_length=254, required=False)
     preferred_genres = serializers.ListField(
-        child=GenreIdField(min_value=1, max_value=INT32_MAX), required=False,
+        child=GenreIdField(min_value=1, max_value=TMDB_ID_MAX), required=False,
         max_length=MAX_PREFERRED_GENRES, help_text="Genre ids (see /api/movies/genres/); replaces the list. An id that is no movie genre is a 400.",
     )
 
@@ -163,7 +163,7 @@ class MeUpdateSerializer(serializers.Serializer):
 
 
 class FavoriteInputSerializer(serializers.Serializer):
-    movie_id = serializers.IntegerField(min_value=1, max_value=INT32_MAX, help_text="TMDb movie id.")
+    movie_id = serializers.IntegerField(min_value=1, max_value=TMDB_ID_MAX, help_text="TMDb movie id.")
 
 
 class FavoriteSerializer(serializers.Serializer):
@@ -182,7 +182,7 @@ class FavoriteListQuerySerializer(PageQuerySerializer):
 
 
 class NotInterestedInputSerializer(serializers.Serializer):
-    movie_id = serializers.IntegerField(min_value=1, max_value=INT32_MAX, help_text="TMDb movie id.")
+    movie_id = serializers.IntegerField(min_value=1, max_value=TMDB_ID_MAX, help_text="TMDb movie id.")
 
 
 class NotInterestedSerializer(serializers.Serializer):

@@ -2,7 +2,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from movie_backend.exceptions import UpstreamError
 from movies import services
-from movies.tmdb import tmdb_enabled
+from movies.tmdb import TRENDING_WINDOWS, tmdb_enabled
 
 
 class Command(BaseCommand):
@@ -22,7 +22,7 @@ class Command(BaseCommand):
         failures = 0
         steps = [("genres", services.genres_all)]
         for page in range(1, pages + 1):
-            for window in ("day", "week"):
+            for window in TRENDING_WINDOWS:
                 steps.append((f"trending/{window} p{page}",
                               lambda w=window, p=page: services.trending_movies(time_window=w, page=p)))
             steps.append((f"recommended p{page}", lambda p=page: services.recommended_movies(page=p)))
