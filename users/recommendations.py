@@ -74,11 +74,16 @@ def recommendations_build(*, user: User) -> list[dict] | Degraded:
 
     if favorite_ids:
         seeds = favorite_ids[: recommender.SEED_LIMIT]
+        model, coverage = _model_scores(user=user, favorites=favorites, exclude=exclude)
+    if favorite_ids and recommender.model_fills_the_list(model, coverage=coverage):
+        # The model knows every favorite and has a whole list of its own: the other sources could
+        # only rank after it, past the end of the list, so they are not fetched at all.
+        affinity, sources = {}, []
+    elif favorite_ids:
         affinity = recommender.genre_affinity(
             preferred=preferred, favorite_genre_counts=selectors.favorite_genre_counts(user=user),
             favorite_count=len(favorite_ids),
         )
-        model, coverage = _model_scores(user=user, favorites=favorites, exclude=exclude)
         if model:
             # Without TMDb the seeds' "more like this" is co-favorites + shared genres: the model and
             # the genre lists already stand for both, so the 5 catalogue-wide queries are skipped.

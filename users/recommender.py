@@ -157,6 +157,12 @@ def rank(
     return ranked[:limit]
 
 
+def model_fills_the_list(model: Mapping[int, tuple[float, int]], *, coverage: float, limit: int = MAX_RESULTS) -> bool:
+    """Whether `blend` would return the model's movies alone: it knows every favorite (coverage 1,
+    so the other sources weigh OTHERS_FLOOR) and has at least `limit` movies of positive score."""
+    return coverage >= 1.0 and OTHERS_FLOOR == 0 and sum(1 for score, _ in model.values() if score > 0) >= limit
+
+
 def blend(
     ranked: Sequence[Ranked],
     *,

@@ -150,3 +150,20 @@ def test_blend_leaves_out_excluded_and_unknown_movies():
                      exclude=[7], floor=0.0)
 
     assert [x.movie_id for x in ranked] == [8]  # 7 excluded, 11 not in the catalogue
+
+
+def test_a_model_that_knows_every_favorite_and_fills_the_list_needs_no_other_source():
+    model = {movie_id: (10.0 - movie_id / 10, 1) for movie_id in range(1, 6)}  # 5 positive scores
+    others = r.rank(
+        [r.Source([9, 8, 2], 1.0, r.Reason(r.POPULAR))],
+        movie_genres={m: [18] for m in range(1, 10)}, affinity={}, limit=50,
+    )
+    genres = {m: [18] for m in range(1, 10)}
+
+    assert r.model_fills_the_list(model, coverage=1.0, limit=5)
+    assert not r.model_fills_the_list(model, coverage=0.9, limit=5)  # others still weigh
+    assert not r.model_fills_the_list(model, coverage=1.0, limit=6)  # others would fill in
+    assert not r.model_fills_the_list({**model, 5: (0.0, 1)}, coverage=1.0, limit=5)
+    # What the shortcut relies on: with such a model the blend is the model's list alone.
+    assert (r.blend(others, model=model, coverage=1.0, movie_genres=genres, limit=5)
+            == r.blend([], model=model, coverage=1.0, movie_genres=genres, limit=5))
