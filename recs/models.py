@@ -30,6 +30,20 @@ class ModelVersion(models.Model):
         return f"Model {self.pk} ({self.created_at:%Y-%m-%d %H:%M}, {self.movies} movies)"
 
 
+class ModelMovie(models.Model):
+    """A movie the version knows (one of its columns): looked up by the personal list for every
+    favorite, so it is an index probe per movie, not a scan of the movie's neighbour rows."""
+
+    version = models.ForeignKey(ModelVersion, on_delete=models.CASCADE, related_name="+")
+    movie_id = models.PositiveIntegerField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["version", "movie_id"], name="recs_modelmovie_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.movie_id} in model {self.version_id}"
+
+
 class Neighbor(models.Model):
     """A kept EASE weight: liking `movie_id` adds `weight` to `neighbor_id`'s score."""
 

@@ -7,7 +7,7 @@ from collections.abc import Iterable
 
 from django.db.models import Subquery
 
-from recs.models import ModelVersion, Neighbor, UserScore
+from recs.models import ModelMovie, ModelVersion, Neighbor, UserScore
 
 MODEL_NAMESPACE = "recs-model"  # cache namespace bumped by every new version, part of cached lists' keys
 
@@ -26,11 +26,9 @@ def neighbor_rows(*, version_id: int, movie_ids: Iterable[int]) -> list[tuple[in
 
 
 def known_movie_ids(*, version_id: int, movie_ids: Iterable[int]) -> set[int]:
-    """Those of `movie_ids` the version knows (has neighbours for): one index-only query."""
-    return set(
-        Neighbor.objects.filter(version_id=version_id, movie_id__in=list(movie_ids))
-        .values_list("movie_id", flat=True).distinct()
-    )
+    """Those of `movie_ids` the version knows (its columns): one query, an index probe per movie."""
+    return set(ModelMovie.objects.filter(version_id=version_id, movie_id__in=list(movie_ids))
+               .values_list("movie_id", flat=True))
 
 
 def user_scores(*, version_id: int, user_id: int) -> list[tuple[int, float, int]]:

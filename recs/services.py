@@ -5,25 +5,28 @@ from __future__ import annotations
 import numpy as np
 from django.db import connection, transaction
 
-from recs.models import ModelVersion, Neighbor, UserScore
+from recs.models import ModelMovie, ModelVersion, Neighbor, UserScore
 
 BATCH_SIZE = 2000  # rows per INSERT: up to 10,000 parameters, within SQLite's and PostgreSQL's limits
 
 
 @transaction.atomic
 def model_version_save(
-    *, figures: dict, movie_ids: np.ndarray, neighbor_ids: np.ndarray, weights: np.ndarray,
+    *, figures: dict, known_ids: np.ndarray, movie_ids: np.ndarray, neighbor_ids: np.ndarray, weights: np.ndarray,
     user_scores: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray], keep: int,
 ) -> ModelVersion:
-    """Store a version and its neighbour rows in ONE transaction (readers see it complete or not at
+    """Store a version, the movies it knows and its neighbour and user rows in ONE transaction (readers see it complete or not at
     all), then delete all but the `keep` newest versions. Any failure rolls the whole write back,
     so the previous version goes on serving."""
     version = ModelVersion.objects.create(**figures, neighbor_rows=len(weights), user_rows=len(user_scores[0]))
+    _insert(ModelMovie, ("version", "movie_id"), version.pk, known_ids)
     _insert(Neighbor, ("version", "movie_id", "neighbor_id", "weight"), version.pk, movie_ids, neighbor_ids, weights)
     _insert(UserScore, ("version", "user_id", "movie_id", "score", "because_id"), version.pk, *user_scores)
     stale = list(ModelVersion.objects.order_by("-id").values_list("id", flat=True)[keep:])
     if stale:
-        Neighbor.objects.filter(version_id__in=stale).delete()  # one DELETE each (no cascade to collect)
+        # One DELETE each (no cascade to collect).
+        ModelMovie.objects.filter(version_id__in=stale).delete()
+        Neighbor.objects.filter(version_id__in=stale).delete()
         UserScore.objects.filter(version_id__in=stale).delete()
         ModelVersion.objects.filter(id__in=stale).delete()
     return version

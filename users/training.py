@@ -65,7 +65,7 @@ def recommender_train(
         "ease_lambda": ease_lambda, "neighbors": neighbors, "duration": 0.0, "favorites_read_at": read_at,
     }
     version = model_version_save(
-        figures=figures, movie_ids=item_ids[rows], neighbor_ids=item_ids[columns], weights=values,
+        figures=figures, known_ids=item_ids, movie_ids=item_ids[rows], neighbor_ids=item_ids[columns], weights=values,
         user_scores=(data.user_ids[users], item_ids[items], scores, item_ids[because]), keep=max(keep, 1),
     )
     version.duration = time.perf_counter() - start

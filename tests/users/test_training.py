@@ -10,7 +10,7 @@ from django.db import DatabaseError, connection
 
 from recs import ease
 from recs import selectors as recs_selectors
-from recs.models import ModelVersion, Neighbor, UserScore
+from recs.models import ModelMovie, ModelVersion, Neighbor, UserScore
 from tests.builders import make_movie, make_user
 from tests.users.test_favorites import concurrent_database  # noqa: F401 - fixture
 from users.models import Favorite, User
@@ -125,6 +125,7 @@ def test_a_failed_run_leaves_the_old_version_serving(community):
     assert recs_selectors.model_active() == old
     assert neighbours(old) == old_rows
     assert Neighbor.objects.count() == len(old_rows)
+    assert set(ModelMovie.objects.values_list("version_id", flat=True)) == {old.pk}
 
 
 def test_only_the_last_versions_are_kept(community, settings):
@@ -136,7 +137,17 @@ def test_only_the_last_versions_are_kept(community, settings):
     versions = list(ModelVersion.objects.order_by("id"))
     assert len(versions) == 2
     assert set(Neighbor.objects.values_list("version_id", flat=True)) == {v.pk for v in versions}
+    assert set(ModelMovie.objects.values_list("version_id", flat=True)) == {v.pk for v in versions}
     assert recs_selectors.model_active() == versions[-1]
+
+
+def test_a_version_knows_exactly_the_movies_it_was_trained_on(community):
+    make_movie(id=4)  # in the catalogue, favorited by nobody
+    train()
+    version = ModelVersion.objects.get()
+
+    assert set(ModelMovie.objects.filter(version=version).values_list("movie_id", flat=True)) == {1, 2, 3}
+    assert recs_selectors.known_movie_ids(version_id=version.pk, movie_ids=[2, 4, 3, 99]) == {2, 3}
 
 
 @pytest.mark.slow
