@@ -8,21 +8,15 @@ from our own database, which is not a cache).
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
-import operator
 from collections.abc import Callable, Iterable
-from functools import reduce
 
 from django.conf import settings
-from django.db import transaction
-from django.db.models import Q
-from django.utils import timezone
 
 from movie_backend.cache import Cached, Degraded, cached_call
-from movie_backend.exceptions import DATABASE_UNAVAILABLE_ERRORS, UpstreamError
+from movie_backend.exceptions import UpstreamError
 from movie_backend.pagination import Page, paginate_sequence
-from movies import payloads, ranking, selectors
+from movies import catalogue, payloads, ranking, selectors
 from movies.models import Genre, Movie
 from movies.tmdb import MovieNotFound, get_client, tmdb_enabled
 from recs import selectors as recs_selectors
@@ -32,15 +26,6 @@ logger = logging.getLogger(__name__)
 # Pages of TMDb's popular and top-rated lists blended into `recommended` (20 movies each).
 RECOMMENDED_SOURCE_PAGES = 3
 RECOMMENDED_GENRE_MIN_VOTES = 200
-
-SUMMARY_MODEL_FIELDS = [
-    "title", "original_title", "overview", "release_date", "original_language",
-    "vote_average", "vote_count", "popularity", "poster_path", "backdrop_path",
-]
-DETAIL_MODEL_FIELDS = [
-    *SUMMARY_MODEL_FIELDS, "tagline", "runtime", "status", "imdb_id", "homepage", "budget", "revenue",
-    "cast", "directors", "trailer", "details_fetched_at",
-]
 
 def _local(value) -> Cached:
     return Cached(value, None)
@@ -101,7 +86,7 @@ def _fetch_genres() -> list[dict]:
         for g in raw
         if isinstance(g, dict) and isinstance(g.get("id"), int) and isinstance(g.get("name"), str)
     ]
-    _record(genres_upsert, genres)
+    catalogue.record(catalogue.genres_upsert, genres)
     return sorted(genres, key=lambda g: g["name"])
 
 
@@ -128,74 +113,13 @@ def genres_unknown(*, genre_ids: Iterable[int]) -> list[int]:
     known = [genre_id for genre_id in wanted if genre_id in names]
     if known and Genre.objects.filter(id__in=known).count() < len(known):
         # The list came from the cache, filled before this database had its rows (or by another one).
-        genres_upsert({"id": genre_id, "name": names[genre_id]} for genre_id in known)
+        catalogue.genres_upsert({"id": genre_id, "name": names[genre_id]} for genre_id in known)
     return [genre_id for genre_id in wanted if genre_id not in names]
-
-
-# --- catalogue writes ---------------------------------------------------------------------------------
-
-
-def _record(upsert: Callable[..., None], *args, **kwargs) -> None:
-    """Upsert what TMDb just answered into the catalogue, as a side effect of serving it: when the
-    database is unavailable the answer is served all the same (the failure is logged; the next fetch
-    writes it)."""
-    try:
-        upsert(*args, **kwargs)
-    except DATABASE_UNAVAILABLE_ERRORS as exc:
-        logger.warning("Catalogue not updated: database unavailable (%s: %s)", type(exc).__name__, str(exc).strip())
-
-
-def genres_upsert(genres: Iterable[dict]) -> None:
-    rows = {g["id"]: Genre(id=g["id"], name=g["name"]) for g in genres if g.get("name")}
-    if rows:
-        Genre.objects.bulk_create(rows.values(), update_conflicts=True, unique_fields=["id"], update_fields=["name"])
-
-
-def _movie_row(shape: dict, fields: list[str]) -> Movie:
-    values = {field: shape[field] for field in fields if field in shape}
-    if values.get("release_date"):
-        values["release_date"] = dt.date.fromisoformat(values["release_date"])
-    return Movie(id=shape["id"], **values)
-
-
-@transaction.atomic
-def catalogue_upsert(movies: Iterable[dict], *, details: bool = False) -> None:
-    """Insert or update movies (summary or detail shapes) and their genre links in a constant number
-    of queries, whatever the number of movies."""
-    shapes = {m["id"]: m for m in movies}
-    if not shapes:
-        return
-    fields = DETAIL_MODEL_FIELDS if details else SUMMARY_MODEL_FIELDS
-    if details:
-        now = timezone.now()
-        shapes = {movie_id: {**shape, "details_fetched_at": now} for movie_id, shape in shapes.items()}
-    # Rows in id order: concurrent upserts of overlapping pages then lock them in the same order
-    # instead of deadlocking (PostgreSQL aborts one of two upserts that lock in opposite orders).
-    shapes = dict(sorted(shapes.items()))
-    Movie.objects.bulk_create(
-        [_movie_row(shape, fields) for shape in shapes.values()],
-        update_conflicts=True, unique_fields=["id"], update_fields=[*fields, "updated_at"],
-    )
-
-    wanted_ids = {genre_id for shape in shapes.values() for genre_id in shape["genre_ids"]}
-    known = set(Genre.objects.filter(id__in=wanted_ids).values_list("id", flat=True))
-    wanted = {(movie_id, genre_id) for movie_id, shape in shapes.items() for genre_id in shape["genre_ids"]
-              if genre_id in known}
-    links = Movie.genres.through.objects
-    current = set(links.filter(movie_id__in=shapes).values_list("movie_id", "genre_id"))
-    stale = current - wanted
-    if stale:
-        links.filter(reduce(operator.or_, (Q(movie_id=m, genre_id=g) for m, g in stale))).delete()
-    missing = wanted - current
-    if missing:
-        links.bulk_create(
-            [Movie.genres.through(movie_id=m, genre_id=g) for m, g in sorted(missing)], ignore_conflicts=True
-        )
 
 
 def _page_from_tmdb(body: dict) -> Page:
     page = payloads.page_from_tmdb(body, genre_names=genre_names(), images=image_config())
-    _record(catalogue_upsert, page["results"])
+    catalogue.record(catalogue.catalogue_upsert, page["results"])
     return page
 
 
@@ -229,8 +153,8 @@ def search_movies(*, query: str, page: int, year: int | None = None) -> Cached:
 
 def _fetch_movie_detail(movie_id: int) -> dict:
     detail = payloads.detail_from_tmdb(get_client().movie(movie_id), images=image_config())
-    _record(genres_upsert, detail["genres"])
-    _record(catalogue_upsert, [detail], details=True)
+    catalogue.record(catalogue.genres_upsert, detail["genres"])
+    catalogue.record(catalogue.catalogue_upsert, [detail], details=True)
     return detail
 
 
@@ -327,7 +251,7 @@ def _fetch_recommended_pool(genre: int | None) -> list[dict] | Degraded:
     if genre is not None:
         movies = [m for m in movies if genre in m["genre_ids"]]
     ranked = ranking.rank_by_quality(movies)
-    _record(catalogue_upsert, ranked)
+    catalogue.record(catalogue.catalogue_upsert, ranked)
     return Degraded(ranked) if failures else ranked
 
 
