@@ -16,7 +16,7 @@ from django.conf import settings
 from movie_backend.cache import Cached, Degraded, cached_call
 from movie_backend.exceptions import UpstreamError
 from movie_backend.pagination import Page, paginate_sequence
-from movies import catalogue, payloads, ranking, selectors
+from movies import catalogue, payloads, ranking, reference, selectors
 from movies.models import Genre, Movie
 from movies.tmdb import MovieNotFound, get_client, tmdb_enabled
 from recs import selectors as recs_selectors
@@ -31,77 +31,21 @@ def _local(value) -> Cached:
     return Cached(value, None)
 
 
-def _language_key() -> dict:
-    return {"language": settings.TMDB_LANGUAGE}
-
-
-def _reference(namespace: str, fetch: Callable[[], object], fallback: Callable[[], object]):
-    """Reference data (rarely changes): cached for CACHE_TTL_REFERENCE, with a fallback on failure.
-    While TMDb's circuit breaker is open the client refuses at once, so the fallback costs no wait."""
-    try:
-        return cached_call(namespace, _language_key(), ttl=settings.CACHE_TTL_REFERENCE, fetch=fetch).value
-    except UpstreamError as exc:
-        logger.warning("TMDb %s unavailable (%s); using the fallback", namespace, exc.default_code)
-        return fallback()
-
-
-# --- reference data -----------------------------------------------------------------------------------
-
-
-def _fallback_images() -> dict:
-    return {"base_url": settings.TMDB_IMAGE_BASE_URL}
-
-
-def _fetch_image_config() -> dict:
-    images = get_client().configuration().get("images")
-    if not isinstance(images, dict):
-        return _fallback_images()
-    base_url = images.get("secure_base_url")
-    if not isinstance(base_url, str) or not base_url.startswith("https://"):
-        base_url = settings.TMDB_IMAGE_BASE_URL
-
-    def size(kind: str, wanted: str) -> str:
-        sizes = images.get(f"{kind}_sizes")
-        return wanted if isinstance(sizes, list) and wanted in sizes else "original"
-
-    return {
-        "base_url": base_url,
-        "poster_size": size("poster", payloads.ImageConfig.poster_size),
-        "backdrop_size": size("backdrop", payloads.ImageConfig.backdrop_size),
-        "profile_size": size("profile", payloads.ImageConfig.profile_size),
-    }
-
-
 def image_config() -> payloads.ImageConfig:
     if not tmdb_enabled():
-        return payloads.ImageConfig(**_fallback_images())
-    return payloads.ImageConfig(**_reference("tmdb-configuration", _fetch_image_config, _fallback_images))
-
-
-def _fetch_genres() -> list[dict]:
-    body = get_client().genres()
-    raw = body.get("genres") if isinstance(body.get("genres"), list) else []
-    genres = [
-        {"id": g["id"], "name": g["name"]}
-        for g in raw
-        if isinstance(g, dict) and isinstance(g.get("id"), int) and isinstance(g.get("name"), str)
-    ]
-    catalogue.record(catalogue.genres_upsert, genres)
-    return sorted(genres, key=lambda g: g["name"])
+        return reference.default_image_config()
+    return reference.tmdb_image_config()
 
 
 def genres_all() -> Cached:
     """Every movie genre, by name."""
     if not tmdb_enabled():
         return _local(selectors.genre_list())
-    return cached_call("genres", _language_key(), ttl=settings.CACHE_TTL_REFERENCE, fetch=_fetch_genres)
+    return reference.tmdb_genres()
 
 
 def genre_names() -> dict[int, str]:
-    if not tmdb_enabled():
-        genres = selectors.genre_list()
-    else:
-        genres = _reference("genres", _fetch_genres, selectors.genre_list)
+    genres = selectors.genre_list() if not tmdb_enabled() else reference.tmdb_genre_list()
     return {g["id"]: g["name"] for g in genres}
 
 
@@ -135,7 +79,7 @@ def trending_movies(*, time_window: str, page: int) -> Cached:
     if not tmdb_enabled():
         return _local(_catalogue_page(selectors.catalogue_trending(time_window=time_window, page=page)))
     return cached_call(
-        "trending", {"time_window": time_window, "page": page, **_language_key()},
+        "trending", {"time_window": time_window, "page": page, **reference.language_key()},
         ttl=settings.CACHE_TTL_TRENDING,
         fetch=lambda: _page_from_tmdb(get_client().trending(time_window=time_window, page=page)),
     )
@@ -145,7 +89,7 @@ def search_movies(*, query: str, page: int, year: int | None = None) -> Cached:
     if not tmdb_enabled():
         return _local(_catalogue_page(selectors.catalogue_search(query=query, page=page, year=year)))
     return cached_call(
-        "search", {"query": query.casefold(), "page": page, "year": year, **_language_key()},
+        "search", {"query": query.casefold(), "page": page, "year": year, **reference.language_key()},
         ttl=settings.CACHE_TTL_SEARCH,
         fetch=lambda: _page_from_tmdb(get_client().search(query=query, page=page, year=year)),
     )
@@ -166,7 +110,7 @@ def movie_detail(*, movie_id: int) -> Cached:
             raise MovieNotFound()
         return _local(payloads.detail_from_movie(movie, images=image_config()))
     return cached_call(
-        "movie-detail", {"id": movie_id, **_language_key()},
+        "movie-detail", {"id": movie_id, **reference.language_key()},
         ttl=settings.CACHE_TTL_DETAILS, fetch=lambda: _fetch_movie_detail(movie_id),
     )
 
@@ -191,7 +135,7 @@ def movie_recommendations_external(*, movie_id: int, page: int) -> Cached:
             raise MovieNotFound()
         return _local(_catalogue_page(selectors.catalogue_similar(movie=movie, page=page)))
     return cached_call(
-        "movie-recommendations", {"id": movie_id, "page": page, **_language_key()},
+        "movie-recommendations", {"id": movie_id, "page": page, **reference.language_key()},
         ttl=settings.CACHE_TTL_RECOMMENDATIONS,
         fetch=lambda: _page_from_tmdb(get_client().recommendations(movie_id, page=page)),
     )
@@ -263,7 +207,7 @@ def recommended_movies(*, page: int, genre: int | None = None) -> Cached:
     if not tmdb_enabled():
         return _local(_catalogue_page(selectors.catalogue_ranked(page=page, genre=genre)))
     pool = cached_call(
-        "recommended", {"genre": genre, **_language_key()},
+        "recommended", {"genre": genre, **reference.language_key()},
         ttl=settings.CACHE_TTL_RECOMMENDATIONS, fetch=lambda: _fetch_recommended_pool(genre),
     )
     return Cached(paginate_sequence(pool.value, page=page), pool.status, pool.fresh_until)
