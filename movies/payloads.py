@@ -28,6 +28,7 @@ class ImageConfig:
     profile_size: str = "w185"
 
     def url(self, size: str, path: str | None) -> str | None:
+        """The image's URL at `size`, or None for no path."""
         return f"{self.base_url.rstrip('/')}/{size}{path}" if path else None
 
 
@@ -62,6 +63,7 @@ def _id(value: Any) -> int:
 
 
 def summary_from_tmdb(item: Any, *, genre_names: dict[int, str], images: ImageConfig) -> dict:
+    """Our summary of one TMDb list item or detail body; UpstreamBadResponse if it has no valid id."""
     if not isinstance(item, dict):
         raise UpstreamBadResponse()
     if isinstance(item.get("genres"), list):  # details carry genre objects, lists carry ids
@@ -96,6 +98,7 @@ def summary_from_tmdb(item: Any, *, genre_names: dict[int, str], images: ImageCo
 
 
 def page_from_tmdb(body: Any, *, genre_names: dict[int, str], images: ImageConfig) -> Page:
+    """Our page envelope of summaries from a TMDb list body; UpstreamBadResponse if it is no list."""
     if not isinstance(body, dict) or not isinstance(body.get("results"), list):
         raise UpstreamBadResponse()
     results = [summary_from_tmdb(item, genre_names=genre_names, images=images) for item in body["results"]]
@@ -145,6 +148,7 @@ def _trailer_from_tmdb(videos: dict) -> dict | None:
 
 
 def detail_from_tmdb(body: Any, *, images: ImageConfig) -> dict:
+    """Our detail shape (summary + credits, trailer, ...) from TMDb's /movie/{id} body."""
     summary = summary_from_tmdb(body, genre_names={}, images=images)
     credits = body.get("credits") if isinstance(body.get("credits"), dict) else {}
     videos = body.get("videos") if isinstance(body.get("videos"), dict) else {}
@@ -201,6 +205,7 @@ def summary_from_values(values: Mapping[str, Any], *, genres: list[dict], images
 
 
 def detail_from_movie(movie, *, images: ImageConfig) -> dict:
+    """The detail shape of a catalogue row; expects `genres` prefetched."""
     return {
         **summary_from_movie(movie, images=images),
         "tagline": movie.tagline,

@@ -30,14 +30,17 @@ from movies.tmdb import TRENDING_WINDOWS
 
 
 def movie_queryset() -> QuerySet[Movie]:
+    """Every catalogue movie, with its genres prefetched (what the summaries need)."""
     return Movie.objects.prefetch_related("genres")
 
 
 def movie_get(*, movie_id: int) -> Movie | None:
+    """The catalogue movie with this id (genres prefetched), or None."""
     return movie_queryset().filter(pk=movie_id).first()
 
 
 def genre_list() -> list[dict]:
+    """Every genre of the catalogue as {"id", "name"}, by name."""
     return [{"id": g.id, "name": g.name} for g in Genre.objects.order_by("name")]
 
 
@@ -51,6 +54,8 @@ def catalogue_trending(*, time_window: str, page: int) -> Page:
 
 
 def catalogue_search(*, query: str, page: int, year: int | None = None) -> Page:
+    """Movies whose title or original title contains `query` (any case), optionally of `year`, most
+    popular first."""
     queryset = movie_queryset().filter(Q(title__icontains=query) | Q(original_title__icontains=query))
     if year is not None:
         queryset = queryset.filter(release_date__year=year)

@@ -1,123 +1,46 @@
 """
-The Movies use cases: cached reads of TMDb that upsert what they fetch into our catalogue, or, with no
-TMDb credentials (the embedded default), the same answers from the catalogue itself.
+The Movies use cases the views (and users' services) call. Each asks `movie_source()` (movies.sources):
+TMDb read through the cache, its answers upserted into our catalogue, or, with no TMDb credentials
+(the embedded default), the same answers from the catalogue itself.
 
-Every public function returns a `Cached` (value + X-Cache status; status None when the answer came
-from our own database, which is not a cache).
+Every function that returns a `Cached` gives the value and its X-Cache status (status None when the
+answer came from our own database, which is not a cache).
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
-import operator
-from collections.abc import Callable, Iterable
-from functools import reduce
+from collections.abc import Iterable
 
 from django.conf import settings
-from django.db import transaction
-from django.db.models import Q
-from django.utils import timezone
 
-from movie_backend.cache import Cached, Degraded, cached_call
-from movie_backend.exceptions import DATABASE_UNAVAILABLE_ERRORS, UpstreamError
-from movie_backend.pagination import Page, paginate_sequence
-from movies import payloads, ranking, selectors
+from movie_backend.cache import Cached
+from movie_backend.exceptions import UpstreamError
+from movie_backend.pagination import paginate_sequence
+from movies import catalogue, payloads, ranking, selectors
 from movies.models import Genre, Movie
-from movies.tmdb import MovieNotFound, get_client, tmdb_enabled
+from movies.sources import movie_source
 from recs import selectors as recs_selectors
 
 logger = logging.getLogger(__name__)
-
-# Pages of TMDb's popular and top-rated lists blended into `recommended` (20 movies each).
-RECOMMENDED_SOURCE_PAGES = 3
-RECOMMENDED_GENRE_MIN_VOTES = 200
-
-SUMMARY_MODEL_FIELDS = [
-    "title", "original_title", "overview", "release_date", "original_language",
-    "vote_average", "vote_count", "popularity", "poster_path", "backdrop_path",
-]
-DETAIL_MODEL_FIELDS = [
-    *SUMMARY_MODEL_FIELDS, "tagline", "runtime", "status", "imdb_id", "homepage", "budget", "revenue",
-    "cast", "directors", "trailer", "details_fetched_at",
-]
-
-def _local(value) -> Cached:
-    return Cached(value, None)
-
-
-def _language_key() -> dict:
-    return {"language": settings.TMDB_LANGUAGE}
-
-
-def _reference(namespace: str, fetch: Callable[[], object], fallback: Callable[[], object]):
-    """Reference data (rarely changes): cached for CACHE_TTL_REFERENCE, with a fallback on failure.
-    While TMDb's circuit breaker is open the client refuses at once, so the fallback costs no wait."""
-    try:
-        return cached_call(namespace, _language_key(), ttl=settings.CACHE_TTL_REFERENCE, fetch=fetch).value
-    except UpstreamError as exc:
-        logger.warning("TMDb %s unavailable (%s); using the fallback", namespace, exc.default_code)
-        return fallback()
 
 
 # --- reference data -----------------------------------------------------------------------------------
 
 
-def _fallback_images() -> dict:
-    return {"base_url": settings.TMDB_IMAGE_BASE_URL}
-
-
-def _fetch_image_config() -> dict:
-    images = get_client().configuration().get("images")
-    if not isinstance(images, dict):
-        return _fallback_images()
-    base_url = images.get("secure_base_url")
-    if not isinstance(base_url, str) or not base_url.startswith("https://"):
-        base_url = settings.TMDB_IMAGE_BASE_URL
-
-    def size(kind: str, wanted: str) -> str:
-        sizes = images.get(f"{kind}_sizes")
-        return wanted if isinstance(sizes, list) and wanted in sizes else "original"
-
-    return {
-        "base_url": base_url,
-        "poster_size": size("poster", payloads.ImageConfig.poster_size),
-        "backdrop_size": size("backdrop", payloads.ImageConfig.backdrop_size),
-        "profile_size": size("profile", payloads.ImageConfig.profile_size),
-    }
-
-
 def image_config() -> payloads.ImageConfig:
-    if not tmdb_enabled():
-        return payloads.ImageConfig(**_fallback_images())
-    return payloads.ImageConfig(**_reference("tmdb-configuration", _fetch_image_config, _fallback_images))
-
-
-def _fetch_genres() -> list[dict]:
-    body = get_client().genres()
-    raw = body.get("genres") if isinstance(body.get("genres"), list) else []
-    genres = [
-        {"id": g["id"], "name": g["name"]}
-        for g in raw
-        if isinstance(g, dict) and isinstance(g.get("id"), int) and isinstance(g.get("name"), str)
-    ]
-    _record(genres_upsert, genres)
-    return sorted(genres, key=lambda g: g["name"])
+    """Where the served movies' images live (TMDb's configuration, or TMDB_IMAGE_BASE_URL); never fails."""
+    return movie_source().image_config()
 
 
 def genres_all() -> Cached:
-    """Every movie genre, by name."""
-    if not tmdb_enabled():
-        return _local(selectors.genre_list())
-    return cached_call("genres", _language_key(), ttl=settings.CACHE_TTL_REFERENCE, fetch=_fetch_genres)
+    """Every movie genre ({"id", "name"}), by name."""
+    return movie_source().genres()
 
 
 def genre_names() -> dict[int, str]:
-    if not tmdb_enabled():
-        genres = selectors.genre_list()
-    else:
-        genres = _reference("genres", _fetch_genres, selectors.genre_list)
-    return {g["id"]: g["name"] for g in genres}
+    """Genre id -> name for every movie genre the API serves; never fails on TMDb (uses the catalogue's)."""
+    return {g["id"]: g["name"] for g in movie_source().genre_list()}
 
 
 def genres_unknown(*, genre_ids: Iterable[int]) -> list[int]:
@@ -128,149 +51,42 @@ def genres_unknown(*, genre_ids: Iterable[int]) -> list[int]:
     known = [genre_id for genre_id in wanted if genre_id in names]
     if known and Genre.objects.filter(id__in=known).count() < len(known):
         # The list came from the cache, filled before this database had its rows (or by another one).
-        genres_upsert({"id": genre_id, "name": names[genre_id]} for genre_id in known)
+        catalogue.genres_upsert({"id": genre_id, "name": names[genre_id]} for genre_id in known)
     return [genre_id for genre_id in wanted if genre_id not in names]
-
-
-# --- catalogue writes ---------------------------------------------------------------------------------
-
-
-def _record(upsert: Callable[..., None], *args, **kwargs) -> None:
-    """Upsert what TMDb just answered into the catalogue, as a side effect of serving it: when the
-    database is unavailable the answer is served all the same (the failure is logged; the next fetch
-    writes it)."""
-    try:
-        upsert(*args, **kwargs)
-    except DATABASE_UNAVAILABLE_ERRORS as exc:
-        logger.warning("Catalogue not updated: database unavailable (%s: %s)", type(exc).__name__, str(exc).strip())
-
-
-def genres_upsert(genres: Iterable[dict]) -> None:
-    rows = {g["id"]: Genre(id=g["id"], name=g["name"]) for g in genres if g.get("name")}
-    if rows:
-        Genre.objects.bulk_create(rows.values(), update_conflicts=True, unique_fields=["id"], update_fields=["name"])
-
-
-def _movie_row(shape: dict, fields: list[str]) -> Movie:
-    values = {field: shape[field] for field in fields if field in shape}
-    if values.get("release_date"):
-        values["release_date"] = dt.date.fromisoformat(values["release_date"])
-    return Movie(id=shape["id"], **values)
-
-
-@transaction.atomic
-def catalogue_upsert(movies: Iterable[dict], *, details: bool = False) -> None:
-    """Insert or update movies (summary or detail shapes) and their genre links in a constant number
-    of queries, whatever the number of movies."""
-    shapes = {m["id"]: m for m in movies}
-    if not shapes:
-        return
-    fields = DETAIL_MODEL_FIELDS if details else SUMMARY_MODEL_FIELDS
-    if details:
-        now = timezone.now()
-        shapes = {movie_id: {**shape, "details_fetched_at": now} for movie_id, shape in shapes.items()}
-    # Rows in id order: concurrent upserts of overlapping pages then lock them in the same order
-    # instead of deadlocking (PostgreSQL aborts one of two upserts that lock in opposite orders).
-    shapes = dict(sorted(shapes.items()))
-    Movie.objects.bulk_create(
-        [_movie_row(shape, fields) for shape in shapes.values()],
-        update_conflicts=True, unique_fields=["id"], update_fields=[*fields, "updated_at"],
-    )
-
-    wanted_ids = {genre_id for shape in shapes.values() for genre_id in shape["genre_ids"]}
-    known = set(Genre.objects.filter(id__in=wanted_ids).values_list("id", flat=True))
-    wanted = {(movie_id, genre_id) for movie_id, shape in shapes.items() for genre_id in shape["genre_ids"]
-              if genre_id in known}
-    links = Movie.genres.through.objects
-    current = set(links.filter(movie_id__in=shapes).values_list("movie_id", "genre_id"))
-    stale = current - wanted
-    if stale:
-        links.filter(reduce(operator.or_, (Q(movie_id=m, genre_id=g) for m, g in stale))).delete()
-    missing = wanted - current
-    if missing:
-        links.bulk_create(
-            [Movie.genres.through(movie_id=m, genre_id=g) for m, g in sorted(missing)], ignore_conflicts=True
-        )
-
-
-def _page_from_tmdb(body: dict) -> Page:
-    page = payloads.page_from_tmdb(body, genre_names=genre_names(), images=image_config())
-    _record(catalogue_upsert, page["results"])
-    return page
-
-
-def _catalogue_page(page: Page) -> Page:
-    images = image_config()
-    return {**page, "results": [payloads.summary_from_movie(m, images=images) for m in page["results"]]}
 
 
 # --- the Movies use cases -----------------------------------------------------------------------------
 
 
 def trending_movies(*, time_window: str, page: int) -> Cached:
-    if not tmdb_enabled():
-        return _local(_catalogue_page(selectors.catalogue_trending(time_window=time_window, page=page)))
-    return cached_call(
-        "trending", {"time_window": time_window, "page": page, **_language_key()},
-        ttl=settings.CACHE_TTL_TRENDING,
-        fetch=lambda: _page_from_tmdb(get_client().trending(time_window=time_window, page=page)),
-    )
+    """A page of the movies trending in the window ("day" or "week")."""
+    return movie_source().trending(time_window=time_window, page=page)
 
 
 def search_movies(*, query: str, page: int, year: int | None = None) -> Cached:
-    if not tmdb_enabled():
-        return _local(_catalogue_page(selectors.catalogue_search(query=query, page=page, year=year)))
-    return cached_call(
-        "search", {"query": query.casefold(), "page": page, "year": year, **_language_key()},
-        ttl=settings.CACHE_TTL_SEARCH,
-        fetch=lambda: _page_from_tmdb(get_client().search(query=query, page=page, year=year)),
-    )
-
-
-def _fetch_movie_detail(movie_id: int) -> dict:
-    detail = payloads.detail_from_tmdb(get_client().movie(movie_id), images=image_config())
-    _record(genres_upsert, detail["genres"])
-    _record(catalogue_upsert, [detail], details=True)
-    return detail
+    """A page of the movies whose title matches `query`, optionally released in `year`."""
+    return movie_source().search(query=query, page=page, year=year)
 
 
 def movie_detail(*, movie_id: int) -> Cached:
     """A movie's details; MovieNotFound (404) for an id TMDb (or the catalogue) does not know."""
-    if not tmdb_enabled():
-        movie = selectors.movie_get(movie_id=movie_id)
-        if movie is None:
-            raise MovieNotFound()
-        return _local(payloads.detail_from_movie(movie, images=image_config()))
-    return cached_call(
-        "movie-detail", {"id": movie_id, **_language_key()},
-        ttl=settings.CACHE_TTL_DETAILS, fetch=lambda: _fetch_movie_detail(movie_id),
-    )
+    return movie_source().details(movie_id=movie_id)
 
 
 def movie_ensure(*, movie_id: int) -> Movie:
-    """The catalogue row of a movie, fetched from TMDb first if we have never served it."""
+    """The catalogue row of a movie, fetched from TMDb first if we have never served it;
+    MovieNotFound when there is none."""
     movie = Movie.objects.filter(pk=movie_id).first()
     if movie is not None:
         return movie
-    if not tmdb_enabled():
-        raise MovieNotFound()
-    movie_detail(movie_id=movie_id)
+    movie_source().record(movie_id=movie_id)
     return Movie.objects.get(pk=movie_id)
 
 
 def movie_recommendations_external(*, movie_id: int, page: int) -> Cached:
     """A movie's "more like this" from outside the trained model: TMDb's recommendations, or
     without TMDb the catalogue's local signals (co-favorites, shared genres)."""
-    if not tmdb_enabled():
-        movie = selectors.movie_get(movie_id=movie_id)
-        if movie is None:
-            raise MovieNotFound()
-        return _local(_catalogue_page(selectors.catalogue_similar(movie=movie, page=page)))
-    return cached_call(
-        "movie-recommendations", {"id": movie_id, "page": page, **_language_key()},
-        ttl=settings.CACHE_TTL_RECOMMENDATIONS,
-        fetch=lambda: _page_from_tmdb(get_client().recommendations(movie_id, page=page)),
-    )
+    return movie_source().recommendations(movie_id=movie_id, page=page)
 
 
 def movie_recommendations(*, movie_id: int, page: int) -> Cached:
@@ -293,53 +109,9 @@ def movie_recommendations(*, movie_id: int, page: int) -> Cached:
     return Cached(paginate_sequence(results, page=page), status)
 
 
-def _recommended_sources(genre: int | None) -> list[Callable[[], dict]]:
-    client = get_client()
-    sources: list[Callable[[], dict]] = []
-    for page in range(1, RECOMMENDED_SOURCE_PAGES + 1):
-        sources.append(lambda page=page: client.top_rated(page=page))
-        sources.append(lambda page=page: client.popular(page=page))
-    if genre is not None:
-        # The two global lists hold few movies of a small genre; ask for that genre directly too.
-        for sort_by in ("vote_average.desc", "popularity.desc"):
-            sources.append(lambda sort_by=sort_by: client.discover(
-                page=1, with_genres=str(genre), sort_by=sort_by, **{"vote_count.gte": RECOMMENDED_GENRE_MIN_VOTES}
-            ))
-    return sources
-
-
-def _fetch_recommended_pool(genre: int | None) -> list[dict] | Degraded:
-    """TMDb's top-rated and popular lists blended and ranked by weighted rating (movies.ranking).
-    Sources that fail are left out (and the blend is Degraded); only when every one fails is the
-    failure raised."""
-    bodies, failures = [], []
-    for source in _recommended_sources(genre):
-        try:
-            bodies.append(source())
-        except UpstreamError as exc:
-            failures.append(exc)
-    if not bodies:
-        raise failures[0]
-    if failures:
-        logger.warning("recommended: %d of %d TMDb lists failed", len(failures), len(failures) + len(bodies))
-    names, images = genre_names(), image_config()
-    movies = [m for body in bodies for m in payloads.page_from_tmdb(body, genre_names=names, images=images)["results"]]
-    if genre is not None:
-        movies = [m for m in movies if genre in m["genre_ids"]]
-    ranked = ranking.rank_by_quality(movies)
-    _record(catalogue_upsert, ranked)
-    return Degraded(ranked) if failures else ranked
-
-
 def recommended_movies(*, page: int, genre: int | None = None) -> Cached:
     """Quality-ranked picks for everyone, optionally of one genre. A genre id the API does not serve
     is a filter that matches nothing: an empty page, without asking TMDb."""
     if genre is not None and genre not in genre_names():
-        return _local(paginate_sequence([], page=page))
-    if not tmdb_enabled():
-        return _local(_catalogue_page(selectors.catalogue_ranked(page=page, genre=genre)))
-    pool = cached_call(
-        "recommended", {"genre": genre, **_language_key()},
-        ttl=settings.CACHE_TTL_RECOMMENDATIONS, fetch=lambda: _fetch_recommended_pool(genre),
-    )
-    return Cached(paginate_sequence(pool.value, page=page), pool.status, pool.fresh_until)
+        return Cached(paginate_sequence([], page=page), None)
+    return movie_source().ranked(page=page, genre=genre)

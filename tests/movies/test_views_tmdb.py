@@ -379,7 +379,7 @@ def test_upsert_query_count_does_not_grow_with_the_page(api_client, tmdb, django
 
 
 def test_changed_genres_replace_old_links(tmdb):
-    from movies.services import catalogue_upsert, genres_upsert
+    from movies.catalogue import catalogue_upsert, genres_upsert
 
     genres_upsert([{"id": 18, "name": "Drama"}, {"id": 28, "name": "Action"}, {"id": 35, "name": "Comedy"}])
     base = {"title": "T", "original_title": "T", "overview": "", "release_date": None, "original_language": "en",
@@ -410,7 +410,7 @@ def test_concurrent_upserts_of_overlapping_pages_do_not_deadlock():
 
     from django.db import connection
 
-    from movies.services import catalogue_upsert, genres_upsert
+    from movies.catalogue import catalogue_upsert, genres_upsert
 
     if connection.vendor != "postgresql":
         pytest.skip("row-lock deadlocks are PostgreSQL's; the test database of SQLite is in memory, one writer")

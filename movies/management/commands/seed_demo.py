@@ -3,7 +3,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand
 
-from movies.services import catalogue_upsert, genres_upsert
+from movies.catalogue import catalogue_upsert, genres_upsert
 
 DEMO_CATALOGUE = Path(__file__).resolve().parents[2] / "fixtures" / "demo_catalogue.json"
 

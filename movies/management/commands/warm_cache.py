@@ -2,7 +2,8 @@ from django.core.management.base import BaseCommand, CommandError
 
 from movie_backend.exceptions import UpstreamError
 from movies import services
-from movies.tmdb import TRENDING_WINDOWS, tmdb_enabled
+from movies.sources import movie_source
+from movies.tmdb import TRENDING_WINDOWS, MovieNotFound
 
 
 class Command(BaseCommand):
@@ -15,7 +16,7 @@ class Command(BaseCommand):
         parser.add_argument("--pages", type=int, default=1, help="Pages of each list to warm (default 1).")
 
     def handle(self, *args, pages: int, **options):
-        if not tmdb_enabled():
+        if not movie_source().cached:
             self.stdout.write("No TMDb credentials: answers come from the local catalogue; nothing to warm.")
             return
         movie_ids: set[int] = set()
@@ -39,7 +40,7 @@ class Command(BaseCommand):
         for movie_id in sorted(movie_ids):
             try:
                 services.movie_detail(movie_id=movie_id)
-            except (UpstreamError, services.MovieNotFound) as exc:
+            except (UpstreamError, MovieNotFound) as exc:
                 failures += 1
                 self.stderr.write(f"movie {movie_id}: {exc.default_code}")
         self.stdout.write(f"Warmed {len(steps)} lists and {len(movie_ids)} movie details; {failures} failures.")
