@@ -24,7 +24,6 @@ from movie_backend.pagination import paginate_sequence
 from movies import payloads
 from movies import selectors as movie_selectors
 from movies import services as movie_services
-from movies.models import Genre
 from movies.tmdb import tmdb_enabled
 from recs import ease
 from recs import selectors as recs_selectors
@@ -68,7 +67,6 @@ def recommendations_build(*, user: User) -> list[dict] | Degraded:
     favorites = selectors.favorites_for_ranking(user=user)
     favorite_ids = [movie_id for movie_id, _, _ in favorites]
     exclude = [*favorite_ids, *selectors.not_interested_ids(user=user)]
-    preferred = selectors.preferred_genre_ids(user=user)
     model: dict[int, tuple[float, int]] = {}
     coverage = 0.0
 
@@ -77,12 +75,13 @@ def recommendations_build(*, user: User) -> list[dict] | Degraded:
         model, coverage = _model_scores(user=user, favorites=favorites, exclude=exclude)
     if favorite_ids and recommender.model_fills_the_list(model, coverage=coverage):
         # The model knows every favorite and has a whole list of its own: the other sources could
-        # only rank after it, past the end of the list, so they are not fetched at all.
+        # only rank after it, past the end of the list, so they are not fetched at all (nor the
+        # preferred genres that would weigh them).
         affinity, sources = {}, []
     elif favorite_ids:
         affinity = recommender.genre_affinity(
-            preferred=preferred, favorite_genre_counts=selectors.favorite_genre_counts(user=user),
-            favorite_count=len(favorite_ids),
+            preferred=selectors.preferred_genre_ids(user=user),
+            favorite_genre_counts=selectors.favorite_genre_counts(user=user), favorite_count=len(favorite_ids),
         )
         if model:
             # Without TMDb the seeds' "more like this" is co-favorites + shared genres: the model and
@@ -100,6 +99,7 @@ def recommendations_build(*, user: User) -> list[dict] | Degraded:
                                recommender.Reason(recommender.POPULAR)),
         ]
     else:
+        preferred = selectors.preferred_genre_ids(user=user)
         affinity = recommender.genre_affinity(preferred=preferred, favorite_genre_counts={}, favorite_count=0)
         sources = _cold_start_sources(preferred, missing=missing)
 
@@ -213,11 +213,11 @@ def _materialise(
     model: dict[int, tuple[float, int]], coverage: float,
 ) -> list[dict]:
     """Rank the candidates on plain rows, then turn the kept ones into summaries with reasons
-    (5 queries for any number of candidates)."""
+    (2 queries for any number of candidates, 3 when a genre reason names a genre none of them has)."""
     candidate_ids = ({movie_id for source in sources for movie_id in source.movie_ids} | model.keys()) - set(exclude)
-    rows = movie_selectors.catalogue_rows(movie_ids=candidate_ids)
-    movie_genres = {movie_id: genres for movie_id, (_, genres) in rows.items()}
-    tiebreak = {movie_id: popularity for movie_id, (popularity, _) in rows.items()}
+    rows = movie_selectors.movie_summary_rows(movie_ids=candidate_ids)
+    movie_genres = {movie_id: [g["id"] for g in genres] for movie_id, (_, genres) in rows.items()}
+    tiebreak = {movie_id: values["popularity"] for movie_id, (values, _) in rows.items()}
     if model:
         fused = recommender.rank(sources, movie_genres=movie_genres, affinity=affinity, exclude=exclude,
                                  tiebreak=tiebreak, limit=len(candidate_ids))
@@ -226,16 +226,14 @@ def _materialise(
     else:
         ranked = recommender.rank(sources, movie_genres=movie_genres, affinity=affinity, exclude=exclude,
                                   tiebreak=tiebreak)
-    # Plain rows, not model instances: a 200-movie list builds several times faster.
-    movies = movie_selectors.movie_summary_values(movie_ids=[item.movie_id for item in ranked])
-    genre_names = {g.id: g.name for g in Genre.objects.all()}
+    genre_names = {g["id"]: g["name"] for _, genres in rows.values() for g in genres}
+    named = {item.reason.genre_id for item in ranked if item.reason.genre_id is not None}
+    if not named <= genre_names.keys():
+        genre_names = {g["id"]: g["name"] for g in movie_selectors.genre_list()}
     images = movie_services.image_config()
     return [
         {
-            **payloads.summary_from_values(
-                movies[item.movie_id], images=images,
-                genres=[{"id": g, "name": genre_names.get(g, "")} for g in movie_genres[item.movie_id]],
-            ),
+            **payloads.summary_from_values(rows[item.movie_id][0], images=images, genres=rows[item.movie_id][1]),
             "reason": recommender.reason_payload(item.reason, movie_titles=seed_titles, genre_names=genre_names),
         }
         for item in ranked

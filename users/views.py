@@ -320,8 +320,8 @@ class RecommendationsView(APIView):
         if stored is not None:
             return stored
         result = recommendations.recommendations_for_user(user=request.user, page=page)
+        # Already in the response's shape (movies.payloads builds it), like the public movie lists.
         return http_cache.personal_cached_response(
-            request, recommendations.user_recs_namespace(request.user.id),
-            RecommendationPageSerializer(result.value).data, result,
+            request, recommendations.user_recs_namespace(request.user.id), result.value, result,
             params=RecommendationQuerySerializer().fields,
         )
