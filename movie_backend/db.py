@@ -8,10 +8,11 @@ still acknowledges them. So every wait on a psycopg2 connection goes through a w
 (psycopg2's "green" mode, what gevent integrations use) that gives up after a deadline:
 DB_CONNECT_TIMEOUT while connecting, DB_STATEMENT_TIMEOUT_MS plus a second of grace on a query (the
 server normally cancels the query first). Giving up raises OperationalError, which the API answers
-as 503 `database_unavailable`, and opens a short breaker: for DB_BREAKER_SECONDS every wait in the
-process (connecting, or a query on a connection kept from before) fails at once instead of each
-request, on each thread's persistent connection, waiting out its own timeout on the same hung server.
-The first wait after the interval goes through and trips the breaker again if the server still hangs.
+as 503 `database_unavailable`, and opens the `database` circuit breaker (movie_backend.resilience):
+for DB_BREAKER_SECONDS every wait in the process (connecting, or a query on a connection kept from
+before) fails at once instead of each request, on each thread's persistent connection, waiting out its
+own timeout on the same hung server. The waits after the interval go through and open the breaker
+again if the server still hangs; the first one answered closes it.
 """
 
 from __future__ import annotations
@@ -19,12 +20,13 @@ from __future__ import annotations
 import logging
 import math
 import select
-import threading
 import time
 
 import psycopg2
 from django.conf import settings
 from psycopg2 import extensions
+
+from movie_backend import resilience
 
 logger = logging.getLogger(__name__)
 
@@ -44,27 +46,6 @@ def postgres_options(*, connect_timeout: float, statement_timeout_ms: int) -> di
     return options
 
 
-class _Breaker:
-    """Open for DB_BREAKER_SECONDS after a wait ran out its deadline (a hung server), per process."""
-
-    def __init__(self) -> None:
-        self._open_until = 0.0
-        self._lock = threading.Lock()
-
-    def trip(self) -> None:
-        with self._lock:
-            self._open_until = time.monotonic() + settings.DB_BREAKER_SECONDS
-
-    def is_open(self) -> bool:
-        return time.monotonic() < self._open_until
-
-    def reset(self) -> None:
-        self._open_until = 0.0
-
-
-breaker = _Breaker()
-
-
 def _limit(connecting: bool) -> float | None:
     if connecting:
         return settings.DB_CONNECT_TIMEOUT if settings.DB_CONNECT_TIMEOUT > 0 else None
@@ -76,17 +57,19 @@ def _limit(connecting: bool) -> float | None:
 def wait_with_deadline(conn) -> None:
     """psycopg2 wait callback: poll the connection until its operation completes, at most the deadline."""
     connecting = conn.status == extensions.STATUS_SETUP
-    if breaker.is_open():
+    breaker = resilience.database_breaker
+    if breaker.rejecting():
         raise psycopg2.OperationalError("database unavailable: a recent wait on it timed out (breaker open)")
     limit = _limit(connecting)
     deadline = None if limit is None else time.monotonic() + limit
     while True:
         state = conn.poll()
         if state == extensions.POLL_OK:
+            breaker.record_success(unless_open=True)
             return
         remaining = None if deadline is None else deadline - time.monotonic()
         if remaining is not None and remaining <= 0:
-            breaker.trip()
+            breaker.record_failure()
             what = "connecting" if connecting else "a query"
             logger.error("PostgreSQL did not answer %s within %.1f s; breaker open", what, limit)
             raise psycopg2.OperationalError(f"database did not answer {what} within {limit:.1f} s")

@@ -11,8 +11,12 @@ Bounded time for every request: one deadline per request and one circuit breaker
   half-open probe); its success closes the breaker, its failure opens it again for longer. Breakers
   take an injectable clock so tests move time instead of sleeping.
 
-Two breakers exist per process: `tmdb` (the TMDb client) and `redis` (the API cache and the rate-limit
-counters, which share one Redis).
+Three breakers exist per process: `tmdb` (the TMDb client), `redis` (the API cache and the rate-limit
+counters, which share one Redis) and `database` (every wait on PostgreSQL, movie_backend.db). The
+database's opens on one timed-out wait for a fixed DB_BREAKER_SECONDS (its `open_min` and `open_max`
+are the same), and its callers ask `rejecting()` rather than `allow()`: once the interval is over every
+wait goes through, not one probe, and the next timeout opens it again. A wait that answers while it is
+open (one that began before it opened) does not close it (`record_success(unless_open=True)`).
 """
 
 from __future__ import annotations
@@ -138,10 +142,14 @@ class CircuitBreaker:
         with self._lock:
             return max(1, math.ceil(self._open_until - self.clock()))
 
-    def record_success(self) -> None:
+    def record_success(self, *, unless_open: bool = False) -> None:
+        """The dependency answered: close the breaker. `unless_open`: not while the open interval
+        runs (an answer to a call that began before the breaker opened says nothing of the others)."""
         if not (self._failures or self._opened or self._probing):
             return  # the common case, without the lock
         with self._lock:
+            if unless_open and self.clock() < self._open_until:
+                return
             if self._opened:
                 logger.info("Circuit %s closed: the probe succeeded", self.name)
             self.reset()
@@ -228,11 +236,17 @@ redis_breaker = CircuitBreaker(
     open_min=lambda: settings.BREAKER_OPEN_MIN,
     open_max=lambda: settings.BREAKER_OPEN_MAX,
 )
+database_breaker = CircuitBreaker(
+    "database",
+    threshold=1,
+    open_min=lambda: settings.DB_BREAKER_SECONDS,
+    open_max=lambda: settings.DB_BREAKER_SECONDS,
+)
 
 
 def reset_breakers() -> None:
     """Close every breaker (tests; a process that knows its dependencies are back)."""
-    for breaker in (tmdb_breaker, redis_breaker):
+    for breaker in (tmdb_breaker, redis_breaker, database_breaker):
         with breaker._lock:
             breaker.reset()
 

@@ -105,6 +105,43 @@ def test_breaker_probe_that_never_reports_back_is_replaced(clock):
     assert unit.allow() is True
 
 
+
+def test_database_breaker_opens_on_one_timeout_for_db_breaker_seconds_then_lets_every_wait_through(
+    clock, settings, monkeypatch
+):
+    settings.DB_BREAKER_SECONDS = 5
+    unit = resilience.database_breaker
+    monkeypatch.setattr(unit, "clock", clock)
+    unit.record_failure()  # a wait ran out its deadline (movie_backend.db)
+    while_open = (unit.rejecting(), unit.retry_after())
+    clock.advance(5.0)
+
+    after = [unit.rejecting() for _ in range(3)]  # no single probe: every wait goes through
+    unit.record_failure()  # the server still hangs
+    reopened = (unit.rejecting(), unit.retry_after())
+
+    assert while_open == (True, 5)
+    assert after == [False, False, False]
+    assert reopened == (True, 5)  # the same interval again, not a doubled one
+
+
+def test_database_breaker_answer_while_open_leaves_it_open_and_the_first_after_closes_it(
+    clock, settings, monkeypatch
+):
+    settings.DB_BREAKER_SECONDS = 5
+    unit = resilience.database_breaker
+    monkeypatch.setattr(unit, "clock", clock)
+    unit.record_failure()
+
+    unit.record_success(unless_open=True)  # a query that began before the breaker opened
+    still_open = unit.state
+    clock.advance(5.0)
+    unit.record_success(unless_open=True)
+
+    assert still_open == OPEN
+    assert (unit.state, unit.rejecting(), unit.troubled()) == (CLOSED, False, False)
+
+
 # --- the deadline -------------------------------------------------------------------------------------
 
 

@@ -12,7 +12,8 @@ or from Python::
     with StubServer(api_key="k", read_token="t") as stub:
         stub.base_url  # "http://127.0.0.1:<port>/3"
 
-See ``server.py`` for the endpoints and the fault-injection control API.
+See ``README.md`` for which module holds what: ``routes.py`` the endpoints under ``/3``,
+``control.py`` the ``/__stub__`` control API, ``faults.py`` the fault rules, ``catalogue.py`` the data.
 """
 
 from .server import StubServer
