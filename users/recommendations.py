@@ -34,7 +34,7 @@ logger = logging.getLogger(__name__)
 
 CATALOGUE_LIST_LENGTH = 20  # movies of each genre list and of the popular floor (a page, as before)
 COLD_START_PAGES = 2  # pages of the everyone / per-genre lists used without favorites
-RECOMMENDATIONS_CACHE_SCHEMA = 2  # bump when the cached shape or the ranking changes
+RECOMMENDATIONS_CACHE_SCHEMA = 3  # bump when the cached shape or the ranking changes
 
 
 def user_recs_namespace(user_id: int) -> str:
@@ -43,9 +43,10 @@ def user_recs_namespace(user_id: int) -> str:
 
 
 def recommendations_for_user(*, user: User, page: int) -> Cached:
-    """A page of the user's personalised list; the whole list is cached per user (see
-    users.services for the invalidation on every change of favorites, marks or preferred genres,
-    and recs.training for the one on every new model)."""
+    """A page of the user's personalised list. The ranking (movie ids with their reasons) is cached
+    per user (see users.services for the invalidation on every change of favorites, marks or
+    preferred genres, and users.training for the one on every new model); only the page's 20
+    movies are read from the catalogue (2 queries), so a cold list never reads 200 summaries."""
     ranked = cached_call(
         user_recs_namespace(user.id),
         {
@@ -56,13 +57,21 @@ def recommendations_for_user(*, user: User, page: int) -> Cached:
         fetch=lambda: recommendations_build(user=user),
         versioned=True,
     )
-    return Cached(paginate_sequence(ranked.value, page=page), ranked.status, ranked.fresh_until)
+    envelope = paginate_sequence(ranked.value, page=page)
+    rows = movie_selectors.movie_summary_rows(movie_ids=[item["id"] for item in envelope["results"]])
+    images = movie_services.image_config()
+    envelope["results"] = [
+        {**payloads.summary_from_values(rows[item["id"]][0], genres=rows[item["id"]][1], images=images),
+         "reason": item["reason"]}
+        for item in envelope["results"] if item["id"] in rows  # a movie deleted since the ranking is skipped
+    ]
+    return Cached(envelope, ranked.status, ranked.fresh_until)
 
 
 def recommendations_build(*, user: User) -> list[dict] | Degraded:
-    """The user's whole ranked list: movie summaries with a `reason` each, best first, never a
-    favorite or a not-interested movie. Degraded when an upstream list was missing from it, so the
-    cache keeps it only briefly."""
+    """The user's whole ranking: {"id", "reason"} per movie, best first, never a favorite or a
+    not-interested movie. Degraded when an upstream list was missing from it, so the cache keeps it
+    only briefly."""
     missing: list[str] = []
     favorites = selectors.favorites_for_ranking(user=user)
     favorite_ids = [movie_id for movie_id, _, _ in favorites]
@@ -73,12 +82,13 @@ def recommendations_build(*, user: User) -> list[dict] | Degraded:
     if favorite_ids:
         seeds = favorite_ids[: recommender.SEED_LIMIT]
         model, coverage = _model_scores(user=user, favorites=favorites, exclude=exclude)
+    seed_titles = {movie_id: title for movie_id, title, _ in favorites}
     if favorite_ids and recommender.model_fills_the_list(model, coverage=coverage):
         # The model knows every favorite and has a whole list of its own: the other sources could
         # only rank after it, past the end of the list, so they are not fetched at all (nor the
-        # preferred genres that would weigh them).
-        affinity, sources = {}, []
-    elif favorite_ids:
+        # preferred genres and catalogue rows that would weigh them).
+        return _with_reasons(recommender.model_list(model, exclude=exclude), seed_titles=seed_titles)
+    if favorite_ids:
         affinity = recommender.genre_affinity(
             preferred=selectors.preferred_genre_ids(user=user),
             favorite_genre_counts=selectors.favorite_genre_counts(user=user), favorite_count=len(favorite_ids),
@@ -103,10 +113,9 @@ def recommendations_build(*, user: User) -> list[dict] | Degraded:
         affinity = recommender.genre_affinity(preferred=preferred, favorite_genre_counts={}, favorite_count=0)
         sources = _cold_start_sources(preferred, missing=missing)
 
-    ranked = _materialise(sources, affinity=affinity, exclude=exclude,
-                          seed_titles={movie_id: title for movie_id, title, _ in favorites},
-                          model=model, coverage=coverage)
-    return Degraded(ranked) if missing else ranked
+    ranked = _ranking(sources, affinity=affinity, exclude=exclude, model=model, coverage=coverage)
+    items = _with_reasons(ranked, seed_titles=seed_titles)
+    return Degraded(items) if missing else items
 
 
 def _model_scores(
@@ -208,33 +217,31 @@ def _cold_start_sources(preferred: list[int], *, missing: list[str]) -> list[rec
     return sources
 
 
-def _materialise(
-    sources: list[recommender.Source], *, affinity: dict[int, float], exclude: list[int], seed_titles: dict[int, str],
+def _ranking(
+    sources: list[recommender.Source], *, affinity: dict[int, float], exclude: list[int],
     model: dict[int, tuple[float, int]], coverage: float,
-) -> list[dict]:
-    """Rank the candidates on plain rows, then turn the kept ones into summaries with reasons
-    (2 queries for any number of candidates, 3 when a genre reason names a genre none of them has)."""
+) -> list[recommender.Ranked]:
+    """Rank the candidates on plain rows: popularity and genre ids, 2 queries for any number of
+    candidates."""
     candidate_ids = ({movie_id for source in sources for movie_id in source.movie_ids} | model.keys()) - set(exclude)
-    rows = movie_selectors.movie_summary_rows(movie_ids=candidate_ids)
-    movie_genres = {movie_id: [g["id"] for g in genres] for movie_id, (_, genres) in rows.items()}
-    tiebreak = {movie_id: values["popularity"] for movie_id, (values, _) in rows.items()}
-    if model:
-        fused = recommender.rank(sources, movie_genres=movie_genres, affinity=affinity, exclude=exclude,
-                                 tiebreak=tiebreak, limit=len(candidate_ids))
-        ranked = recommender.blend(fused, model=model, coverage=coverage, movie_genres=movie_genres,
-                                   exclude=exclude, tiebreak=tiebreak)
-    else:
-        ranked = recommender.rank(sources, movie_genres=movie_genres, affinity=affinity, exclude=exclude,
-                                  tiebreak=tiebreak)
-    genre_names = {g["id"]: g["name"] for _, genres in rows.values() for g in genres}
-    named = {item.reason.genre_id for item in ranked if item.reason.genre_id is not None}
-    if not named <= genre_names.keys():
-        genre_names = {g["id"]: g["name"] for g in movie_selectors.genre_list()}
-    images = movie_services.image_config()
+    rows = movie_selectors.catalogue_rows(movie_ids=candidate_ids)
+    movie_genres = {movie_id: genres for movie_id, (_, genres) in rows.items()}
+    tiebreak = {movie_id: popularity for movie_id, (popularity, _) in rows.items()}
+    if not model:
+        return recommender.rank(sources, movie_genres=movie_genres, affinity=affinity, exclude=exclude,
+                                tiebreak=tiebreak)
+    fused = recommender.rank(sources, movie_genres=movie_genres, affinity=affinity, exclude=exclude,
+                             tiebreak=tiebreak, limit=len(candidate_ids))
+    return recommender.blend(fused, model=model, coverage=coverage, movie_genres=movie_genres,
+                             exclude=exclude, tiebreak=tiebreak)
+
+
+def _with_reasons(ranked: list[recommender.Ranked], *, seed_titles: dict[int, str]) -> list[dict]:
+    """{"id", "reason"} per ranked movie; genre names are read (1 query) only when a reason is a genre."""
+    named = any(item.reason.genre_id is not None for item in ranked)
+    genre_names = {g["id"]: g["name"] for g in movie_selectors.genre_list()} if named else {}
     return [
-        {
-            **payloads.summary_from_values(rows[item.movie_id][0], images=images, genres=rows[item.movie_id][1]),
-            "reason": recommender.reason_payload(item.reason, movie_titles=seed_titles, genre_names=genre_names),
-        }
+        {"id": item.movie_id,
+         "reason": recommender.reason_payload(item.reason, movie_titles=seed_titles, genre_names=genre_names)}
         for item in ranked
     ]

@@ -163,6 +163,19 @@ def model_fills_the_list(model: Mapping[int, tuple[float, int]], *, coverage: fl
     return coverage >= 1.0 and OTHERS_FLOOR == 0 and sum(1 for score, _ in model.values() if score > 0) >= limit
 
 
+def model_list(model: Mapping[int, tuple[float, int]], *, exclude: Iterable[int] = (),
+               limit: int = MAX_RESULTS) -> list[Ranked]:
+    """The list `blend` makes when `model_fills_the_list`: the model's movies of positive score
+    alone, best first (ties by id), each because of the favorite that contributed most. It needs no
+    catalogue rows: a movie gone from the catalogue is left out when its page is read."""
+    excluded = set(exclude)
+    kept = {m: v for m, v in model.items() if v[0] > 0 and m not in excluded}
+    top = max((score for score, _ in kept.values()), default=0.0)
+    result = [Ranked(m, score / top, Reason(BECAUSE_YOU_LIKED, movie_id=because)) for m, (score, because) in kept.items()]
+    result.sort(key=lambda r: (-r.score, r.movie_id))
+    return result[:limit]
+
+
 def blend(
     ranked: Sequence[Ranked],
     *,

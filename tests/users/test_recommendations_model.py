@@ -126,14 +126,43 @@ def test_query_count_is_constant_in_the_number_of_favorites(alice_client, user, 
 
     # auth, favorites, marks, preferred genres, genre counts, the model (version, known favorites,
     # the user's stored best movies, neighbours of favorites added since: 4 whatever the count),
-    # 2 genre lists + popular (3 each: catalogue ranking, cached afterwards), candidates' rows and
-    # genres, the kept movies and their genres, genre names; no per-seed local list (the model
-    # stands for it without TMDb)
+    # 2 genre lists + popular (3 each: catalogue ranking, cached afterwards), candidates' popularity
+    # and genres, genre names, the page's 20 movies and their genres; no per-seed local list (the
+    # model stands for it without TMDb)
     with django_assert_max_num_queries(22):
         response = alice_client.get(RECS)
 
     assert response.status_code == 200
     assert set(ids(response)) == {m.id for m in movies[count:]}
+
+
+def test_a_page_of_a_ranked_list_reads_only_its_own_movies(alice_client, user, django_assert_num_queries):
+    movies = [make_movie(genres=(18,)) for _ in range(45)]
+    for index in range(3):
+        peer = make_user(f"peer{index}")
+        Favorite.objects.bulk_create([Favorite(user=peer, movie=m) for m in movies])
+    Favorite.objects.create(user=user, movie=movies[0])
+    alice_client.get(RECS)  # ranks the whole list and caches it
+
+    with django_assert_num_queries(3):  # auth, then the page's movies and their genres
+        page_3 = alice_client.get(RECS, {"page": 3})
+
+    assert page_3.status_code == 200
+    body = page_3.json()
+    assert (body["page"], body["total_results"], body["total_pages"]) == (3, 44, 3)
+    assert len(body["results"]) == 4
+    assert {"title", "genres", "poster_url", "reason"} <= body["results"][0].keys()
+
+
+def test_a_movie_gone_from_the_catalogue_since_the_ranking_is_left_out_of_its_page(alice_client, community):
+    first = alice_client.get(RECS)
+    gone = ids(first)[0]
+    community[gone].delete()
+
+    again = alice_client.get(RECS, {"page": 1, "ranked": "again"})  # not the stored page: read afresh
+
+    assert again.status_code == 200
+    assert ids(again) == ids(first)[1:]
 
 
 def test_more_like_this_uses_the_model_neighbours(api_client, community):

@@ -164,6 +164,18 @@ def test_a_model_that_knows_every_favorite_and_fills_the_list_needs_no_other_sou
     assert not r.model_fills_the_list(model, coverage=0.9, limit=5)  # others still weigh
     assert not r.model_fills_the_list(model, coverage=1.0, limit=6)  # others would fill in
     assert not r.model_fills_the_list({**model, 5: (0.0, 1)}, coverage=1.0, limit=5)
-    # What the shortcut relies on: with such a model the blend is the model's list alone.
+    # What the shortcut relies on: with such a model the blend is the model's list alone...
     assert (r.blend(others, model=model, coverage=1.0, movie_genres=genres, limit=5)
             == r.blend([], model=model, coverage=1.0, movie_genres=genres, limit=5))
+    # ...which model_list makes without the catalogue's rows.
+    assert r.model_list(model, limit=5) == r.blend([], model=model, coverage=1.0, movie_genres=genres, limit=5)
+
+
+def test_model_list_keeps_positive_scores_not_excluded_best_first_ties_by_id():
+    model = {4: (2.0, 348), 3: (1.0, 949), 9: (2.0, 949), 5: (0.0, 348), 6: (-1.0, 348), 7: (3.0, 348)}
+
+    ranked = r.model_list(model, exclude=[7], limit=3)
+
+    assert [(x.movie_id, x.score) for x in ranked] == [(4, 1.0), (9, 1.0), (3, 0.5)]
+    assert [x.reason for x in ranked] == [LIKED_ALIEN, LIKED_HEAT, LIKED_HEAT]
+    assert r.model_list({}, exclude=[1]) == []
