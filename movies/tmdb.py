@@ -28,6 +28,7 @@ from rest_framework.exceptions import NotFound
 
 from movie_backend import metrics, resilience
 from movie_backend.exceptions import (
+    MovieNotFound,
     UpstreamBadResponse,
     UpstreamError,
     UpstreamMisconfigured,
@@ -47,14 +48,6 @@ MIN_ATTEMPT_TIME = 0.05  # seconds; with less left before the deadline no attemp
 # A timeout of an attempt shorter than this (cut short by the deadline) says little about TMDb's
 # health, so it does not count against the breaker.
 BREAKER_MIN_TIMEOUT = 1.0
-
-
-class MovieNotFound(NotFound):
-    default_detail = "Movie not found."
-
-
-class UpstreamNotFound(NotFound):
-    default_detail = "Not found."
 
 
 class _Retryable(Exception):
@@ -188,7 +181,7 @@ class TMDbClient:
 
     # --- transport ------------------------------------------------------------------------------
 
-    def get(self, path: str, params: dict[str, Any] | None = None, *, not_found=UpstreamNotFound) -> dict:
+    def get(self, path: str, params: dict[str, Any] | None = None, *, not_found=NotFound) -> dict:
         """GET `path` (relative to the base URL) and return its JSON object, retrying what is worth it,
         within the retry budget and the request's deadline."""
         if not self.configured:

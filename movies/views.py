@@ -13,8 +13,8 @@ from drf_spectacular.utils import extend_schema
 from rest_framework.permissions import AllowAny
 from rest_framework.views import APIView
 
+from movie_backend import errors, http_cache
 from movie_backend import examples as ex
-from movie_backend import http_cache
 from movie_backend.cache import Cached
 from movie_backend.pagination import validated_query
 from movie_backend.schema import UPSTREAM, error_responses
@@ -115,7 +115,7 @@ class MovieDetailView(PublicMovieView):
         tags=TAGS, summary="Movie details",
         description="Details with top-billed cast, directors and a trailer, from one TMDb call.",
         responses={200: MovieDetailSerializer,
-                   **error_responses(404, 429, *UPSTREAM, details={404: ("Movie not found.", "not_found")})},
+                   **error_responses(404, 429, *UPSTREAM, details={404: errors.MOVIE_NOT_FOUND})},
         examples=[ex.response("The Matrix (603)", ex.MATRIX_DETAIL)],
     )
     def get(self, request, movie_id: int):
@@ -134,7 +134,7 @@ class MovieRecommendationsView(PublicMovieView):
                     "and movies sharing its genres.",
         parameters=[MovieRecommendationsQuerySerializer],
         responses={200: MovieSummaryPageSerializer,
-                   **error_responses(400, 404, 429, *UPSTREAM, details={404: ("Movie not found.", "not_found")})},
+                   **error_responses(400, 404, 429, *UPSTREAM, details={404: errors.MOVIE_NOT_FOUND})},
         examples=[ex.response("More like The Matrix", ex.page(ex.INTERSTELLAR, ex.ALIEN, total_results=40))],
     )
     def get(self, request, movie_id: int):

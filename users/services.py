@@ -19,6 +19,7 @@ from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, Ou
 from rest_framework_simplejwt.tokens import RefreshToken
 from rest_framework_simplejwt.utils import datetime_from_epoch
 
+from movie_backend import errors
 from movie_backend.cache import invalidate_namespace
 from movies.services import movie_ensure
 from users.authentication import token_user_id
@@ -94,9 +95,9 @@ def token_refresh(*, refresh: str) -> dict[str, str]:
         raise InvalidToken(exc.args[0]) from exc
     user = User.objects.filter(**{jwt_settings.USER_ID_FIELD: token_user_id(token.payload)}).first()
     if user is None or not jwt_settings.USER_AUTHENTICATION_RULE(user):
-        raise AuthenticationFailed("No active account found for the given token.", "no_active_account")
+        raise AuthenticationFailed(errors.NO_ACTIVE_ACCOUNT_FOR_TOKEN.detail, errors.NO_ACTIVE_ACCOUNT_FOR_TOKEN.code)
     if not _blacklist(token, user=user):  # another request rotated this token first
-        raise InvalidToken("Token is blacklisted")
+        raise InvalidToken(errors.TOKEN_BLACKLISTED.detail)
     return tokens_for_user(user=user)
 
 
@@ -108,7 +109,7 @@ def token_revoke(*, user: User, refresh: str) -> None:
     except TokenError as exc:
         raise InvalidToken(exc.args[0]) from exc
     if str(token.payload.get(jwt_settings.USER_ID_CLAIM)) != str(getattr(user, jwt_settings.USER_ID_FIELD)):
-        raise InvalidToken("Token is invalid")
+        raise InvalidToken(errors.TOKEN_INVALID.detail)
     _blacklist(token, user=user)
 
 

@@ -12,8 +12,8 @@ from rest_framework.settings import api_settings
 from rest_framework.views import APIView
 from rest_framework_simplejwt.views import TokenObtainPairView
 
+from movie_backend import errors, http_cache
 from movie_backend import examples as ex
-from movie_backend import http_cache
 from movie_backend.pagination import validated_query
 from movie_backend.schema import UPSTREAM, error_responses
 from movies.services import image_config
@@ -102,9 +102,7 @@ class LoginView(TokenObtainPairView):
             401: OpenApiResponse(
                 response=error_responses(401)[401].response,
                 description="Unknown account, wrong password or inactive account (`no_active_account`).",
-                examples=[ex.response("no_active_account", {
-                    "detail": "No active account found with the given credentials", "code": "no_active_account",
-                }, status=401)],
+                examples=[ex.response(errors.NO_ACTIVE_ACCOUNT.code, errors.NO_ACTIVE_ACCOUNT.body(), status=401)],
             ),
         },
         examples=[
@@ -127,7 +125,7 @@ class RefreshView(PublicAuthView):
         request=RefreshInputSerializer,
         responses={200: TokenPairSerializer, **error_responses(
             400, 401, 429, invalid={"refresh": ["This field is required."]},
-            details={401: ("Token is blacklisted", "token_not_valid")})},
+            details={401: errors.TOKEN_BLACKLISTED})},
         examples=[ex.request("A refresh token", {"refresh": ex.REFRESH}), ex.response("A new pair", ex.TOKENS)],
     )
     def post(self, request):
@@ -210,7 +208,7 @@ class FavoriteListView(APIView):
             200: OpenApiResponse(response=FavoriteSerializer, description="Already a favorite; nothing changed."),
             **error_responses(400, 401, 404, 429, *UPSTREAM, invalid={
                 "movie_id": ["Ensure this value is greater than or equal to 1."]},
-                details={404: ("Movie not found.", "not_found")}),
+                details={404: errors.MOVIE_NOT_FOUND}),
         },
         examples=[
             ex.request("Alien", {"movie_id": 348}),
@@ -265,7 +263,7 @@ class NotInterestedListView(APIView):
             200: OpenApiResponse(response=NotInterestedSerializer, description="Already marked; nothing changed."),
             **error_responses(400, 401, 404, 429, *UPSTREAM, invalid={
                 "movie_id": ["Ensure this value is greater than or equal to 1."]},
-                details={404: ("Movie not found.", "not_found")}),
+                details={404: errors.MOVIE_NOT_FOUND}),
         },
         examples=[
             ex.request("Interstellar", {"movie_id": 157336}),

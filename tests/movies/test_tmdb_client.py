@@ -8,13 +8,14 @@ import responses
 from rest_framework.exceptions import NotFound
 
 from movie_backend.exceptions import (
+    MovieNotFound,
     UpstreamBadResponse,
     UpstreamMisconfigured,
     UpstreamRateLimited,
     UpstreamTimeout,
     UpstreamUnavailable,
 )
-from movies.tmdb import MovieNotFound, RateLimiter, TMDbClient, get_client
+from movies.tmdb import RateLimiter, TMDbClient, get_client
 from tests.fakes import error_body, list_body, movie_item
 
 BASE = "https://tmdb.test/3"
