@@ -163,6 +163,11 @@ class AutoSchema(openapi.AutoSchema):
       `ETag`, `Cache-Control` and `Vary` on 2xx and 304.
     405 is not added: it answers methods an operation does not have, so it belongs to no operation
     (the contract run's `unsupported_method` check covers it: JSON body plus `Allow`).
+
+    Views therefore declare only what is specific to them: statuses not implied here (502/503/504 of
+    operations that go upstream, a 401 without authenticators, a 404 without a path parameter) and
+    implied ones whose example they tailor (`invalid=` for a 400, MOVIE_NOT_FOUND for a 404).
+    Responses are listed by status.
     """
 
     def _map_serializer_field(self, field, direction, bypass_extensions=False):
@@ -217,7 +222,8 @@ class AutoSchema(openapi.AutoSchema):
         if self._uses_database():
             self._add_database_503(responses, direction)
         self._add_headers(responses)
-        return responses
+        # By status, whichever were declared by the view and whichever implied here.
+        return dict(sorted(responses.items(), key=lambda item: int(item[0]) if item[0].isdigit() else 1000))
 
     def _uses_database(self) -> bool:
         return getattr(self.view, "uses_database", True)

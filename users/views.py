@@ -69,7 +69,7 @@ class RegisterView(PublicAuthView):
                     "logged in at once. Username and email are unique regardless of case; the password "
                     "must pass the password validators.",
         request=RegisterInputSerializer,
-        responses={201: RegisterOutputSerializer, **error_responses(400, 429, invalid={
+        responses={201: RegisterOutputSerializer, **error_responses(400, invalid={
             "username": ["A user with that username already exists."],
             "password": ["This password is too common."]})},
         examples=[
@@ -98,7 +98,7 @@ class LoginView(TokenObtainPairView):
         request=LoginInputSerializer,
         responses={
             200: TokenPairSerializer,
-            **error_responses(400, 429, invalid={"password": ["This field is required."]}),
+            **error_responses(400, invalid={"password": ["This field is required."]}),
             401: OpenApiResponse(
                 response=error_responses(401)[401].response,
                 description="Unknown account, wrong password or inactive account (`no_active_account`).",
@@ -124,8 +124,7 @@ class RefreshView(PublicAuthView):
                     "blacklisted and answers 401 `token_not_valid` from then on.",
         request=RefreshInputSerializer,
         responses={200: TokenPairSerializer, **error_responses(
-            400, 401, 429, invalid={"refresh": ["This field is required."]},
-            details={401: errors.TOKEN_BLACKLISTED})},
+            400, 401, invalid={"refresh": ["This field is required."]}, details={401: errors.TOKEN_BLACKLISTED})},
         examples=[ex.request("A refresh token", {"refresh": ex.REFRESH}), ex.response("A new pair", ex.TOKENS)],
     )
     def post(self, request):
@@ -142,7 +141,7 @@ class LogoutView(APIView):
                     "(minutes), so clients drop it too.",
         request=RefreshInputSerializer,
         responses={204: OpenApiResponse(description="Refresh token revoked."),
-                   **error_responses(400, 401, 429, invalid={"refresh": ["This field is required."]})},
+                   **error_responses(400, invalid={"refresh": ["This field is required."]})},
         examples=[ex.request("alice's refresh token", {"refresh": ex.REFRESH})],
     )
     def post(self, request):
@@ -157,7 +156,7 @@ class MeView(APIView):
 
     @extend_schema(
         tags=USER_TAGS, summary="My profile",
-        responses={200: MeSerializer, **error_responses(401, 429)},
+        responses={200: MeSerializer},
         examples=[ex.response("alice", ex.ME)],
     )
     def get(self, request):
@@ -168,7 +167,7 @@ class MeView(APIView):
         tags=USER_TAGS, summary="Update my profile",
         description="Change `email` and/or `preferred_genres` (replaces the list). Other fields are ignored.",
         request=MeUpdateSerializer,
-        responses={200: MeSerializer, **error_responses(400, 401, 429, invalid={
+        responses={200: MeSerializer, **error_responses(400, invalid={
             "preferred_genres": ["Unknown genre id 4242."]})},
         examples=[
             ex.request("Science fiction and horror", {"preferred_genres": [878, 27]}),
@@ -189,7 +188,7 @@ class FavoriteListView(APIView):
     @extend_schema(
         tags=USER_TAGS, summary="My favorites", description="Newest first.",
         parameters=[FavoriteListQuerySerializer],
-        responses={200: FavoritePageSerializer, **error_responses(400, 401, 429)},
+        responses={200: FavoritePageSerializer},
         examples=[ex.response("alice's favorites", ex.page(ex.FAVORITE, total_results=1))],
     )
     def get(self, request):
@@ -206,7 +205,7 @@ class FavoriteListView(APIView):
         responses={
             201: FavoriteSerializer,
             200: OpenApiResponse(response=FavoriteSerializer, description="Already a favorite; nothing changed."),
-            **error_responses(400, 401, 404, 429, *UPSTREAM, invalid={
+            **error_responses(400, 404, *UPSTREAM, invalid={
                 "movie_id": ["Ensure this value is greater than or equal to 1."]},
                 details={404: errors.MOVIE_NOT_FOUND}),
         },
@@ -229,7 +228,7 @@ class FavoriteDetailView(APIView):
 
     @extend_schema(
         tags=USER_TAGS, summary="Remove a favorite",
-        responses={204: OpenApiResponse(description="Removed."), **error_responses(401, 404, 429)},
+        responses={204: OpenApiResponse(description="Removed.")},
     )
     def delete(self, request, movie_id: int):
         services.favorite_remove(user=request.user, movie_id=movie_id)
@@ -243,7 +242,7 @@ class NotInterestedListView(APIView):
     @extend_schema(
         tags=USER_TAGS, summary="My not-interested movies", description="Newest first.",
         parameters=[NotInterestedListQuerySerializer],
-        responses={200: NotInterestedPageSerializer, **error_responses(400, 401, 429)},
+        responses={200: NotInterestedPageSerializer},
         examples=[ex.response("alice's not-interested movies", ex.page(ex.NOT_INTERESTED, total_results=1))],
     )
     def get(self, request):
@@ -261,7 +260,7 @@ class NotInterestedListView(APIView):
         responses={
             201: NotInterestedSerializer,
             200: OpenApiResponse(response=NotInterestedSerializer, description="Already marked; nothing changed."),
-            **error_responses(400, 401, 404, 429, *UPSTREAM, invalid={
+            **error_responses(400, 404, *UPSTREAM, invalid={
                 "movie_id": ["Ensure this value is greater than or equal to 1."]},
                 details={404: errors.MOVIE_NOT_FOUND}),
         },
@@ -285,7 +284,7 @@ class NotInterestedDetailView(APIView):
 
     @extend_schema(
         tags=USER_TAGS, summary="Take a not-interested mark back",
-        responses={204: OpenApiResponse(description="Removed."), **error_responses(401, 404, 429)},
+        responses={204: OpenApiResponse(description="Removed.")},
     )
     def delete(self, request, movie_id: int):
         services.not_interested_remove(user=request.user, movie_id=movie_id)
@@ -309,7 +308,7 @@ class RecommendationsView(APIView):
                     "movies you marked as not interested. Without favorites: your preferred genres, else "
                     "what is popular.",
         parameters=[RecommendationQuerySerializer],
-        responses={200: RecommendationPageSerializer, **error_responses(400, 401, 429)},
+        responses={200: RecommendationPageSerializer},
         examples=[ex.response("For alice, who likes Alien", ex.RECOMMENDATIONS)],
     )
     def get(self, request):
