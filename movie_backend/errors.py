@@ -40,7 +40,8 @@ SERVICE_UNAVAILABLE = ApiError(503, "service_unavailable", "Service unavailable.
 GATEWAY_TIMEOUT = ApiError(504, "gateway_timeout", "Gateway timeout.")
 
 # TMDb's failures (movie_backend.exceptions.Upstream*): TMDb is down, slow, limiting us, refusing our
-# key, or answering something we cannot use.
+# key, or answering something we cannot use (an unreadable body, or a 4xx to a request that cannot be
+# wrong from the client's side, such as a 404 on a list).
 UPSTREAM_UNAVAILABLE = ApiError(503, "upstream_unavailable", "The movie data provider is unavailable. Try again later.")
 UPSTREAM_TIMEOUT = ApiError(504, "upstream_timeout", "The movie data provider did not answer in time. Try again later.")
 UPSTREAM_RATE_LIMITED = ApiError(503, "upstream_rate_limited", "The movie data provider is rate limiting us. Try again later.")

@@ -67,6 +67,9 @@ class UpstreamMisconfigured(UpstreamError):
 
 
 class UpstreamBadResponse(UpstreamError):
+    """TMDb answered something we cannot use: an unreadable body, or a 4xx to a request the client
+    cannot have got wrong (a 404 on a list is our bug, not the client's)."""
+
     error = errors.UPSTREAM_BAD_RESPONSE
 
 

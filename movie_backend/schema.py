@@ -59,7 +59,8 @@ _DESCRIPTIONS = {
     413: "The body is larger than the server accepts (`request_too_large`; 2.5 MB).",
     415: "The request body is not `application/json`.",
     429: "Rate limited; see the `Retry-After` header.",
-    502: "TMDb answered with something unreadable (`upstream_bad_response`).",
+    502: "TMDb answered with something unreadable, or refused a request it should accept, such as a list "
+         "it does not know (`upstream_bad_response`).",
     503: "TMDb is down, rate limiting us or rejecting our key (`upstream_unavailable`, "
          "`upstream_rate_limited`, `upstream_misconfigured`); see `Retry-After`.",
     504: "TMDb did not answer in time (`upstream_timeout`).",
