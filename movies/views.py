@@ -15,8 +15,8 @@ from rest_framework.views import APIView
 
 from movie_backend import errors, http_cache
 from movie_backend import examples as ex
+from movie_backend.api import validated_query
 from movie_backend.cache import Cached
-from movie_backend.pagination import validated_query
 from movie_backend.schema import UPSTREAM, error_responses
 from movies import services
 from movies.serializers import (

@@ -14,7 +14,7 @@ from rest_framework_simplejwt.views import TokenObtainPairView
 
 from movie_backend import errors, http_cache
 from movie_backend import examples as ex
-from movie_backend.pagination import validated_query
+from movie_backend.api import validated_body, validated_query
 from movie_backend.schema import UPSTREAM, error_responses
 from movies.services import image_config
 from users import recommendations, selectors, services
@@ -41,12 +41,6 @@ from users.serializers import (
 from users.throttles import LoginUsernameRateThrottle
 
 AUTH_TAGS, USER_TAGS = ["auth"], ["users"]
-
-
-def _parse(serializer_class, data, **context) -> dict:
-    serializer = serializer_class(data=data, context=context)
-    serializer.is_valid(raise_exception=True)
-    return serializer.validated_data
 
 
 class PublicAuthView(APIView):
@@ -78,7 +72,7 @@ class RegisterView(PublicAuthView):
         ],
     )
     def post(self, request):
-        data = _parse(RegisterInputSerializer, request.data)
+        data = validated_body(RegisterInputSerializer, request)
         user = services.user_register(**data)
         tokens = services.tokens_for_user(user=user)
         body = {"user": {"id": user.id, "username": user.username, "email": user.email}, **tokens}
@@ -128,7 +122,7 @@ class RefreshView(PublicAuthView):
         examples=[ex.request("A refresh token", {"refresh": ex.REFRESH}), ex.response("A new pair", ex.TOKENS)],
     )
     def post(self, request):
-        data = _parse(RefreshInputSerializer, request.data)
+        data = validated_body(RefreshInputSerializer, request)
         return Response(TokenPairSerializer(services.token_refresh(refresh=data["refresh"])).data)
 
 
@@ -145,7 +139,7 @@ class LogoutView(APIView):
         examples=[ex.request("alice's refresh token", {"refresh": ex.REFRESH})],
     )
     def post(self, request):
-        data = _parse(RefreshInputSerializer, request.data)
+        data = validated_body(RefreshInputSerializer, request)
         services.token_revoke(user=request.user, refresh=data["refresh"])
         return Response(status=status.HTTP_204_NO_CONTENT)
 
@@ -176,7 +170,7 @@ class MeView(APIView):
         ],
     )
     def patch(self, request):
-        data = _parse(MeUpdateSerializer, request.data, user=request.user)
+        data = validated_body(MeUpdateSerializer, request, user=request.user)
         profile = services.profile_update(user=request.user, **data)
         return Response(MeSerializer(selectors.user_me(user=request.user, profile=profile)).data)
 
@@ -216,7 +210,7 @@ class FavoriteListView(APIView):
         ],
     )
     def post(self, request):
-        data = _parse(FavoriteInputSerializer, request.data)
+        data = validated_body(FavoriteInputSerializer, request)
         favorite, created = services.favorite_add(user=request.user, movie_id=data["movie_id"])
         favorite = selectors.favorite_queryset(user=request.user).get(pk=favorite.pk)
         body = selectors.favorite_payload(favorite, images=image_config())
@@ -271,7 +265,7 @@ class NotInterestedListView(APIView):
         ],
     )
     def post(self, request):
-        data = _parse(NotInterestedInputSerializer, request.data)
+        data = validated_body(NotInterestedInputSerializer, request)
         mark, created = services.not_interested_add(user=request.user, movie_id=data["movie_id"])
         mark = selectors.not_interested_queryset(user=request.user).get(pk=mark.pk)
         body = selectors.not_interested_payload(mark, images=image_config())
