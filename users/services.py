@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from django.contrib.auth import authenticate
+from django.contrib.auth.models import update_last_login
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from rest_framework.exceptions import AuthenticationFailed, NotFound, ValidationError
@@ -71,6 +73,21 @@ def login_user_lookup(*, identifier: str) -> User | None:
         if user.username.casefold() == identifier.casefold():
             return user
     return matches[0] if matches else None
+
+
+def user_login(*, request, username: str, password: str) -> dict[str, str]:
+    """Log in with a username (any case) or the account's email: a fresh token pair. An unknown
+    account, a wrong password and an inactive account all raise the same 401 `no_active_account`."""
+    user = login_user_lookup(identifier=username)
+    # An unknown identifier is still run through authenticate(), which hashes the password anyway,
+    # so the answer takes as long as for a wrong password.
+    candidate = user.get_username() if user is not None else username
+    user = authenticate(request=request, username=candidate, password=password)
+    if user is None or not user.is_active:
+        raise AuthenticationFailed(errors.NO_ACTIVE_ACCOUNT.detail, errors.NO_ACTIVE_ACCOUNT.code)
+    if jwt_settings.UPDATE_LAST_LOGIN:  # what simplejwt's own login does; the admin shows it
+        update_last_login(None, user)
+    return tokens_for_user(user=user)
 
 
 def _blacklist(token: RefreshToken, *, user: User) -> bool:

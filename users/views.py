@@ -10,7 +10,6 @@ from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.settings import api_settings
 from rest_framework.views import APIView
-from rest_framework_simplejwt.views import TokenObtainPairView
 
 from movie_backend import errors, http_cache
 from movie_backend import examples as ex
@@ -24,7 +23,6 @@ from users.serializers import (
     FavoritePageSerializer,
     FavoriteSerializer,
     LoginInputSerializer,
-    LoginSerializer,
     MeSerializer,
     MeUpdateSerializer,
     NotInterestedInputSerializer,
@@ -79,8 +77,7 @@ class RegisterView(PublicAuthView):
         return Response(RegisterOutputSerializer(body).data, status=status.HTTP_201_CREATED)
 
 
-class LoginView(TokenObtainPairView):
-    serializer_class = LoginSerializer
+class LoginView(PublicAuthView):
     throttle_scope = "login"
     throttle_classes = [*api_settings.DEFAULT_THROTTLE_CLASSES, LoginUsernameRateThrottle]
 
@@ -105,8 +102,10 @@ class LoginView(TokenObtainPairView):
             ex.response("Tokens", ex.TOKENS),
         ],
     )
-    def post(self, request, *args, **kwargs):
-        return super().post(request, *args, **kwargs)
+    def post(self, request):
+        data = validated_body(LoginInputSerializer, request)
+        tokens = services.user_login(request=request, username=data["username"], password=data["password"])
+        return Response(TokenPairSerializer(tokens).data)
 
 
 class RefreshView(PublicAuthView):
