@@ -1,5 +1,6 @@
 """
-One error format for the whole API: {"detail": str, "code": str} plus "errors" for validation.
+One error format for the whole API: {"detail": str, "code": str} plus "errors" for validation. The
+codes and texts come from the one registry, movie_backend.errors.
 
 Upstream (TMDb) failures are APIExceptions of their own so that every layer above the TMDb client
 sees our errors, never `requests`. A database that is down, hung or too slow (connection refused or
@@ -18,6 +19,8 @@ from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
+from movie_backend import errors
+
 logger = logging.getLogger(__name__)
 
 # What django.db raises when the database cannot answer: refused, lost or closed connections, connect
@@ -25,12 +28,22 @@ logger = logging.getLogger(__name__)
 DATABASE_UNAVAILABLE_ERRORS = (OperationalError, InterfaceError)
 
 
-class UpstreamError(exceptions.APIException):
+class RegisteredError(exceptions.APIException):
+    """An APIException whose status, code and default detail come from the registry
+    (movie_backend.errors): subclasses set `error`."""
+
+    error: errors.ApiError
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        if "error" in cls.__dict__:
+            cls.status_code, cls.default_code, cls.default_detail = cls.error
+
+
+class UpstreamError(RegisteredError):
     """A failure of an upstream dependency (TMDb). `retry_after` (seconds) becomes a Retry-After header."""
 
-    status_code = status.HTTP_503_SERVICE_UNAVAILABLE
-    default_detail = "The movie data provider is unavailable. Try again later."
-    default_code = "upstream_unavailable"
+    error = errors.UPSTREAM_UNAVAILABLE
 
     def __init__(self, detail: str | None = None, *, retry_after: int | None = None):
         super().__init__(detail)
@@ -42,44 +55,43 @@ class UpstreamUnavailable(UpstreamError):
 
 
 class UpstreamTimeout(UpstreamError):
-    status_code = status.HTTP_504_GATEWAY_TIMEOUT
-    default_detail = "The movie data provider did not answer in time. Try again later."
-    default_code = "upstream_timeout"
+    error = errors.UPSTREAM_TIMEOUT
 
 
 class UpstreamRateLimited(UpstreamError):
-    default_detail = "The movie data provider is rate limiting us. Try again later."
-    default_code = "upstream_rate_limited"
+    error = errors.UPSTREAM_RATE_LIMITED
 
 
 class UpstreamMisconfigured(UpstreamError):
-    default_detail = "The movie data provider rejected this service's credentials."
-    default_code = "upstream_misconfigured"
+    error = errors.UPSTREAM_MISCONFIGURED
 
 
 class UpstreamBadResponse(UpstreamError):
-    status_code = status.HTTP_502_BAD_GATEWAY
-    default_detail = "The movie data provider sent an answer we could not read."
-    default_code = "upstream_bad_response"
+    """TMDb answered something we cannot use: an unreadable body, or a 4xx to a request the client
+    cannot have got wrong (a 404 on a list is our bug, not the client's)."""
+
+    error = errors.UPSTREAM_BAD_RESPONSE
 
 
-class DatabaseUnavailable(exceptions.APIException):
+class MovieNotFound(RegisteredError, exceptions.NotFound):
+    """A movie id neither TMDb nor the catalogue knows (404 `not_found`)."""
+
+    error = errors.MOVIE_NOT_FOUND
+
+
+class DatabaseUnavailable(RegisteredError):
     """The database is down, hung or too slow to answer. `Retry-After`: the breaker's interval (a hung
     database is not asked again sooner, see movie_backend/db.py)."""
 
-    status_code = status.HTTP_503_SERVICE_UNAVAILABLE
-    default_detail = "The database is unavailable. Try again later."
-    default_code = "database_unavailable"
+    error = errors.DATABASE_UNAVAILABLE
 
     def __init__(self, detail: str | None = None):
         super().__init__(detail)
         self.retry_after = max(1, settings.DB_BREAKER_SECONDS)
 
 
-class RequestTooLarge(exceptions.APIException):
-    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
-    default_detail = "Request body too large."
-    default_code = "request_too_large"
+class RequestTooLarge(RegisteredError):
+    error = errors.REQUEST_TOO_LARGE
 
 
 def _first_message(detail) -> str:
@@ -95,8 +107,8 @@ def _first_message(detail) -> str:
 
 def _error_body(exc: exceptions.APIException) -> dict:
     if isinstance(exc, exceptions.ValidationError):
-        errors = exc.detail if isinstance(exc.detail, dict) else {"non_field_errors": exc.detail}
-        return {"detail": "Invalid input.", "code": "invalid", "errors": errors}
+        field_errors = exc.detail if isinstance(exc.detail, dict) else {"non_field_errors": exc.detail}
+        return {**errors.INVALID.body(), "errors": field_errors}
     detail = exc.detail
     code = exc.get_codes() if not isinstance(detail, (dict, list)) else None
     if isinstance(detail, dict):
@@ -128,10 +140,7 @@ def api_exception_handler(exc, context):
     if not isinstance(exc, exceptions.APIException):
         view = context.get("view")
         logger.exception("Unhandled error in %s", type(view).__name__ if view else "API view", exc_info=exc)
-        return Response(
-            {"detail": "Internal server error.", "code": "server_error"},
-            status=status.HTTP_500_INTERNAL_SERVER_ERROR,
-        )
+        return Response(errors.SERVER_ERROR.body(), status=errors.SERVER_ERROR.status)
 
     response = drf_exception_handler(exc, context)
     response.data = _error_body(exc)
@@ -156,25 +165,34 @@ def _error_json(exc: exceptions.APIException) -> JsonResponse:
 # --- Django-level handlers so paths outside DRF (unknown URLs, crashes) answer JSON too -----------
 
 
+def registered_json(error: errors.ApiError) -> JsonResponse:
+    """A registry error as a JSON response of its status."""
+    return JsonResponse(error.body(), status=error.status)
+
+
 def json_not_found(request, exception=None):
-    return JsonResponse({"detail": "Not found.", "code": "not_found"}, status=404)
+    """handler404: 404 `not_found`."""
+    return registered_json(errors.NOT_FOUND)
 
 
 def json_server_error(request):
+    """handler500: 500 `server_error`, or 503 `database_unavailable` when the database failed."""
     # Django calls handler500 inside its `except` block: a database failure raised outside a DRF view
     # (a middleware, the admin, the session store) is still a 503, not a 500.
     exc = sys.exc_info()[1]
     if isinstance(exc, DATABASE_UNAVAILABLE_ERRORS):
         _log_database_unavailable(exc)
         return _error_json(DatabaseUnavailable())
-    return JsonResponse({"detail": "Internal server error.", "code": "server_error"}, status=500)
+    return registered_json(errors.SERVER_ERROR)
 
 
 def json_bad_request(request, exception=None):
+    """handler400: 400 `bad_request`, or 413 `request_too_large` for a body over the limit."""
     if isinstance(exception, RequestDataTooBig):  # a body read outside DRF (the admin's forms)
         return _error_json(RequestTooLarge())
-    return JsonResponse({"detail": "Bad request.", "code": "bad_request"}, status=400)
+    return registered_json(errors.BAD_REQUEST)
 
 
 def json_permission_denied(request, exception=None):
-    return JsonResponse({"detail": "Permission denied.", "code": "permission_denied"}, status=403)
+    """handler403: 403 `permission_denied`."""
+    return registered_json(errors.PERMISSION_DENIED)

@@ -4,7 +4,8 @@ RequestLogMiddleware: the outermost middleware. For every request it
 - assigns a request id (a sane incoming `X-Request-ID`, else a new uuid4 hex), makes it available to
   every log record of the request and echoes it in the `X-Request-ID` response header;
 - turns any error response that is not JSON (Django's 405 from a plain view, whitenoise's 405, a bare
-  404/500) into the API's one error shape, except under the admin, whose pages stay HTML;
+  404/500) into the API's one error shape, with the status's generic error of movie_backend.errors,
+  except under the admin, whose pages stay HTML;
 - writes one log line: method, path (never the query string, never headers), status, duration_ms,
   request_id, the user id when the request was authenticated, the `X-Cache` value and, for errors,
   the error `code` (so upstream_* failures and the cache hit ratio can be counted from logs).
@@ -20,7 +21,7 @@ from urllib.parse import quote
 from django.http import JsonResponse
 from django.utils.functional import SimpleLazyObject, empty
 
-from movie_backend import metrics
+from movie_backend import errors, metrics
 from movie_backend.logging import request_id_var
 
 logger = logging.getLogger("movie_backend.request")
@@ -28,22 +29,6 @@ logger = logging.getLogger("movie_backend.request")
 REQUEST_ID_HEADER = "X-Request-ID"
 _SANE_REQUEST_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]{0,127}")
 
-# Status -> (detail, code) for error responses produced outside DRF's exception handler.
-_GENERIC_ERRORS = {
-    400: ("Bad request.", "bad_request"),
-    401: ("Authentication credentials were not provided.", "not_authenticated"),
-    403: ("Permission denied.", "permission_denied"),
-    404: ("Not found.", "not_found"),
-    405: ("Method not allowed.", "method_not_allowed"),
-    406: ("Could not satisfy the request Accept header.", "not_acceptable"),
-    413: ("Request body too large.", "request_too_large"),
-    415: ("Unsupported media type in request.", "unsupported_media_type"),
-    429: ("Request was throttled.", "throttled"),
-    500: ("Internal server error.", "server_error"),
-    502: ("Bad gateway.", "bad_gateway"),
-    503: ("Service unavailable.", "service_unavailable"),
-    504: ("Gateway timeout.", "gateway_timeout"),
-}
 # The admin's error pages stay HTML (API-CONTRACT: everything else answers JSON).
 HTML_PATH_PREFIXES = ("/admin/",)
 # Headers of the original error response that carry meaning and must survive the rewrite.
@@ -89,10 +74,11 @@ def _is_json(response) -> bool:
 
 def _as_json_error(response, method: str):
     """The same error as the API's JSON shape, keeping status, meaningful headers and cookies."""
-    detail, code = _GENERIC_ERRORS.get(response.status_code, ("Request failed.", "error"))
-    if response.status_code == 405:
-        detail = f'Method "{method}" not allowed.'  # the wording DRF uses
-    replacement = JsonResponse({"detail": detail, "code": code}, status=response.status_code)
+    error = errors.generic(response.status_code)
+    body = error.body()
+    if error is errors.METHOD_NOT_ALLOWED:
+        body["detail"] = error.detail.format(method=method)
+    replacement = JsonResponse(body, status=response.status_code)
     for header in _KEPT_HEADERS:
         if header in response:
             replacement[header] = response[header]

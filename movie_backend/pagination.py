@@ -33,18 +33,6 @@ class PageQuerySerializer(serializers.Serializer):
     )
 
 
-def validated_query(serializer_class: type[serializers.Serializer], request) -> dict:
-    """The request's query parameters validated by `serializer_class` (400 on bad input).
-
-    Validated from a plain dict, not the QueryDict: DRF reads a QueryDict with HTML-form rules,
-    under which a blank optional parameter (`?time_window=`) silently means "not given". In this
-    API a blank value is bad input.
-    """
-    query = serializer_class(data=request.query_params.dict())
-    query.is_valid(raise_exception=True)
-    return query.validated_data
-
-
 def make_page(*, page: int, total_results: int, results: list[Any], page_size: int = PAGE_SIZE) -> Page:
     total_pages = min(math.ceil(total_results / page_size), MAX_PAGE) if total_results else 0
     return {"page": page, "total_pages": total_pages, "total_results": total_results, "results": results}

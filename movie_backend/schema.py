@@ -8,7 +8,9 @@ from drf_spectacular import openapi
 from drf_spectacular.plumbing import build_basic_type
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiResponse
-from rest_framework import serializers
+from rest_framework import exceptions, serializers
+
+from movie_backend import errors
 
 
 class ErrorSerializer(serializers.Serializer):
@@ -27,18 +29,24 @@ class ValidationErrorSerializer(ErrorSerializer):
     )
 
 
-_ERRORS = {
-    400: (ValidationErrorSerializer, "Invalid input.", "invalid"),
-    401: (ErrorSerializer, "Authentication credentials were not provided.", "not_authenticated"),
-    403: (ErrorSerializer, "You do not have permission to perform this action.", "permission_denied"),
-    404: (ErrorSerializer, "Not found.", "not_found"),
-    405: (ErrorSerializer, 'Method "DELETE" not allowed.', "method_not_allowed"),
-    413: (ErrorSerializer, "Request body too large.", "request_too_large"),
-    415: (ErrorSerializer, 'Unsupported media type "text/plain" in request.', "unsupported_media_type"),
-    429: (ErrorSerializer, "Request was throttled. Expected available in 42 seconds.", "throttled"),
-    502: (ErrorSerializer, "The movie data provider sent an answer we could not read.", "upstream_bad_response"),
-    503: (ErrorSerializer, "The movie data provider is unavailable. Try again later.", "upstream_unavailable"),
-    504: (ErrorSerializer, "The movie data provider did not answer in time. Try again later.", "upstream_timeout"),
+# The example of each error status: the registry's error (movie_backend.errors), as an operation
+# typically gives it. 400's example gets the operation's `errors`.
+_EXAMPLES: dict[int, tuple[type[serializers.Serializer], errors.ApiError]] = {
+    400: (ValidationErrorSerializer, errors.INVALID),
+    401: (ErrorSerializer, errors.NOT_AUTHENTICATED),
+    403: (ErrorSerializer, errors.PERMISSION_DENIED),
+    404: (ErrorSerializer, errors.NOT_FOUND),
+    405: (ErrorSerializer, errors.METHOD_NOT_ALLOWED._replace(
+        detail=errors.METHOD_NOT_ALLOWED.detail.format(method="DELETE"))),
+    413: (ErrorSerializer, errors.REQUEST_TOO_LARGE),
+    # Inside DRF views the media type is named (DRF's wording); the registry's text is the middleware's.
+    415: (ErrorSerializer, errors.UNSUPPORTED_MEDIA_TYPE._replace(
+        detail=exceptions.UnsupportedMediaType.default_detail.format(media_type="text/plain"))),
+    429: (ErrorSerializer, errors.THROTTLED._replace(
+        detail=f"{errors.THROTTLED.detail} {exceptions.Throttled.extra_detail_plural.format(wait=42)}")),
+    502: (ErrorSerializer, errors.UPSTREAM_BAD_RESPONSE),
+    503: (ErrorSerializer, errors.UPSTREAM_UNAVAILABLE),
+    504: (ErrorSerializer, errors.UPSTREAM_TIMEOUT),
 }
 _DESCRIPTIONS = {
     400: "Invalid input; `errors` names each bad field (`parse_error`: the body is not valid JSON; "
@@ -51,25 +59,27 @@ _DESCRIPTIONS = {
     413: "The body is larger than the server accepts (`request_too_large`; 2.5 MB).",
     415: "The request body is not `application/json`.",
     429: "Rate limited; see the `Retry-After` header.",
-    502: "TMDb answered with something unreadable (`upstream_bad_response`).",
+    502: "TMDb answered with something unreadable, or refused a request it should accept, such as a list "
+         "it does not know (`upstream_bad_response`).",
     503: "TMDb is down, rate limiting us or rejecting our key (`upstream_unavailable`, "
          "`upstream_rate_limited`, `upstream_misconfigured`); see `Retry-After`.",
     504: "TMDb did not answer in time (`upstream_timeout`).",
 }
 
 UPSTREAM = (502, 503, 504)
-_BODY_400 = {400: ("JSON parse error - Expecting value: line 1 column 1 (char 0)", "parse_error")}
+# DRF's answer to a body that is not JSON (its JSONParser's wording).
+_PARSE_ERROR = errors.ApiError(400, "parse_error", "JSON parse error - Expecting value: line 1 column 1 (char 0)")
 
 # The 503 of every operation that reads or writes the database (movie_backend.exceptions.DatabaseUnavailable).
-_DATABASE_503_DETAIL, _DATABASE_503_CODE = "The database is unavailable. Try again later.", "database_unavailable"
 _DATABASE_503_DESCRIPTION = "The database is down, hung or too slow (`database_unavailable`); see `Retry-After`."
 
 
 def database_unavailable_response() -> OpenApiResponse:
-    example = {"detail": _DATABASE_503_DETAIL, "code": _DATABASE_503_CODE}
+    """The documented 503 `database_unavailable` of an operation that uses the database."""
+    error = errors.DATABASE_UNAVAILABLE
     return OpenApiResponse(
         response=ErrorSerializer, description=_DATABASE_503_DESCRIPTION,
-        examples=[OpenApiExample(_DATABASE_503_CODE, value=example, response_only=True, status_codes=["503"])],
+        examples=[OpenApiExample(error.code, value=error.body(), response_only=True, status_codes=["503"])],
     )
 
 
@@ -77,16 +87,17 @@ PAGE_INVALID = {"page": ["Ensure this value is less than or equal to 500."]}
 
 
 def error_responses(
-    *statuses: int, invalid: dict | None = None, details: dict[int, tuple[str, str]] | None = None,
+    *statuses: int, invalid: dict | None = None, details: dict[int, errors.ApiError] | None = None,
 ) -> dict[int, OpenApiResponse]:
     """`responses=` entries for the given error statuses, each with the one error shape and an example
     of that error as this operation gives it: `invalid` is the 400 example's `errors` (default: a bad
-    `page`, for list operations), `details` replaces the (detail, code) of other statuses' examples."""
+    `page`, for list operations), `details` replaces the registry error of other statuses' examples."""
     documented = {}
     for status in statuses:
-        serializer, detail, code = _ERRORS[status]
-        detail, code = (details or {}).get(status, (detail, code))
-        example = {"detail": detail, "code": code}
+        serializer, error = _EXAMPLES[status]
+        error = (details or {}).get(status, error)
+        code = error.code
+        example = error.body()
         if status == 400:
             example["errors"] = invalid if invalid is not None else PAGE_INVALID
         documented[status] = OpenApiResponse(
@@ -153,6 +164,11 @@ class AutoSchema(openapi.AutoSchema):
       `ETag`, `Cache-Control` and `Vary` on 2xx and 304.
     405 is not added: it answers methods an operation does not have, so it belongs to no operation
     (the contract run's `unsupported_method` check covers it: JSON body plus `Allow`).
+
+    Views therefore declare only what is specific to them: statuses not implied here (502/503/504 of
+    operations that go upstream, a 401 without authenticators, a 404 without a path parameter) and
+    implied ones whose example they tailor (`invalid=` for a 400, MOVIE_NOT_FOUND for a 404).
+    Responses are listed by status.
     """
 
     def _map_serializer_field(self, field, direction, bypass_extensions=False):
@@ -196,10 +212,10 @@ class AutoSchema(openapi.AutoSchema):
             responses["304"] = {"description": "Not Modified: the `If-None-Match` ETag is current; no body."}
         for status in self._implied_error_statuses():
             if str(status) not in responses:
-                documented = error_responses(status, details=_BODY_400 if body else None)[status]
+                documented = error_responses(status)[status]
                 if status == 400 and body:  # a body that is not JSON: no per-field errors
                     documented = OpenApiResponse(documented.response, documented.description, examples=[
-                        OpenApiExample("parse_error", value={"detail": _BODY_400[400][0], "code": "parse_error"},
+                        OpenApiExample(_PARSE_ERROR.code, value=_PARSE_ERROR.body(),
                                        response_only=True, status_codes=["400"])])
                 responses[str(status)] = self._get_response_for_code(
                     documented, str(status), media_types=["application/json"], direction=direction,
@@ -207,7 +223,8 @@ class AutoSchema(openapi.AutoSchema):
         if self._uses_database():
             self._add_database_503(responses, direction)
         self._add_headers(responses)
-        return responses
+        # By status, whichever were declared by the view and whichever implied here.
+        return dict(sorted(responses.items(), key=lambda item: int(item[0]) if item[0].isdigit() else 1000))
 
     def _uses_database(self) -> bool:
         return getattr(self.view, "uses_database", True)

@@ -16,11 +16,11 @@ from typing import Protocol
 from django.conf import settings
 
 from movie_backend.cache import Cached, Degraded, cached_call
-from movie_backend.exceptions import UpstreamError
+from movie_backend.exceptions import MovieNotFound, UpstreamError
 from movie_backend.pagination import Page, paginate_sequence
 from movies import catalogue, payloads, ranking, reference, selectors
 from movies.models import Movie
-from movies.tmdb import MovieNotFound, get_client, tmdb_enabled
+from movies.tmdb import get_client, tmdb_enabled
 
 logger = logging.getLogger(__name__)
 

@@ -24,10 +24,10 @@ import requests
 from django.conf import settings
 from django.core.signals import setting_changed
 from requests.adapters import HTTPAdapter
-from rest_framework.exceptions import NotFound
 
 from movie_backend import metrics, resilience
 from movie_backend.exceptions import (
+    MovieNotFound,
     UpstreamBadResponse,
     UpstreamError,
     UpstreamMisconfigured,
@@ -47,14 +47,6 @@ MIN_ATTEMPT_TIME = 0.05  # seconds; with less left before the deadline no attemp
 # A timeout of an attempt shorter than this (cut short by the deadline) says little about TMDb's
 # health, so it does not count against the breaker.
 BREAKER_MIN_TIMEOUT = 1.0
-
-
-class MovieNotFound(NotFound):
-    default_detail = "Movie not found."
-
-
-class UpstreamNotFound(NotFound):
-    default_detail = "Not found."
 
 
 class _Retryable(Exception):
@@ -188,9 +180,12 @@ class TMDbClient:
 
     # --- transport ------------------------------------------------------------------------------
 
-    def get(self, path: str, params: dict[str, Any] | None = None, *, not_found=UpstreamNotFound) -> dict:
+    def get(self, path: str, params: dict[str, Any] | None = None, *,
+            not_found: type[MovieNotFound] | None = None) -> dict:
         """GET `path` (relative to the base URL) and return its JSON object, retrying what is worth it,
-        within the retry budget and the request's deadline."""
+        within the retry budget and the request's deadline. A TMDb 404 raises `not_found` for paths that
+        name something the client chose (a movie id); on any other path (a list, the genres) it is our
+        bug, not the client's: UpstreamBadResponse (502)."""
         if not self.configured:
             raise UpstreamMisconfigured("No TMDb credentials are configured.")
         query = {"language": self.language, **(params or {})}
@@ -268,7 +263,7 @@ class TMDbClient:
                 logger.error("TMDb %s answered 200 with a body that is not a JSON object", path)
                 raise UpstreamBadResponse()
             return body
-        if status == 404:
+        if status == 404 and not_found is not None:
             raise not_found()
         if status == 401:
             code = _tmdb_status_code(response)
@@ -285,7 +280,8 @@ class TMDbClient:
             raise _Retryable(UpstreamTimeout(), retry_after)
         if status >= 500:
             raise _Retryable(UpstreamUnavailable(retry_after=retry_after or DEFAULT_RETRY_AFTER), retry_after)
-        # Any other 4xx means we sent something TMDb refuses: a bug on our side, not the caller's.
+        # Any other 4xx (a 404 on a path that always exists included) means we sent something TMDb
+        # refuses: a bug on our side, not the caller's.
         logger.error("TMDb refused %s with HTTP %s (TMDb code %s)", path, status, _tmdb_status_code(response))
         raise UpstreamBadResponse()
 

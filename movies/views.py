@@ -13,10 +13,10 @@ from drf_spectacular.utils import extend_schema
 from rest_framework.permissions import AllowAny
 from rest_framework.views import APIView
 
+from movie_backend import errors, http_cache
 from movie_backend import examples as ex
-from movie_backend import http_cache
+from movie_backend.api import validated_query
 from movie_backend.cache import Cached
-from movie_backend.pagination import validated_query
 from movie_backend.schema import UPSTREAM, error_responses
 from movies import services
 from movies.serializers import (
@@ -58,7 +58,7 @@ class TrendingMoviesView(PublicMovieView):
         description="Movies trending on TMDb today (`time_window=day`) or this week. Without TMDb: the "
                     "local catalogue, most favorited within the window first, then by popularity.",
         parameters=[TrendingQuerySerializer],
-        responses={200: MovieSummaryPageSerializer, **error_responses(400, 429, *UPSTREAM)},
+        responses={200: MovieSummaryPageSerializer, **error_responses(*UPSTREAM)},
         examples=[ex.response("Trending this week", ex.MOVIE_PAGE)],
     )
     def get(self, request):
@@ -74,7 +74,7 @@ class RecommendedMoviesView(PublicMovieView):
         description="TMDb's top-rated and popular lists blended and ranked by vote-count-weighted rating, "
                     "so a 10/10 from three votes does not top the list. `genre` keeps one genre.",
         parameters=[RecommendedQuerySerializer],
-        responses={200: MovieSummaryPageSerializer, **error_responses(400, 429, *UPSTREAM)},
+        responses={200: MovieSummaryPageSerializer, **error_responses(*UPSTREAM)},
         examples=[ex.response("Science fiction picks (genre=878)", ex.page(ex.INTERSTELLAR, ex.MATRIX, ex.ALIEN,
                                                                              total_results=120))],
     )
@@ -90,7 +90,7 @@ class SearchMoviesView(PublicMovieView):
         tags=TAGS, summary="Search movies by title",
         parameters=[SearchQuerySerializer],
         responses={200: MovieSummaryPageSerializer,
-                   **error_responses(400, 429, *UPSTREAM, invalid={"q": ["This field is required."]})},
+                   **error_responses(400, *UPSTREAM, invalid={"q": ["This field is required."]})},
         examples=[ex.response("q=alien&year=1979", ex.page(ex.ALIEN, total_results=1))],
     )
     def get(self, request):
@@ -102,7 +102,7 @@ class SearchMoviesView(PublicMovieView):
 class GenreListView(PublicMovieView):
     @extend_schema(
         tags=TAGS, summary="Movie genres",
-        responses={200: GenreListSerializer, **error_responses(429, *UPSTREAM)},
+        responses={200: GenreListSerializer, **error_responses(*UPSTREAM)},
         examples=[ex.response("Genres", ex.GENRES)],
     )
     def get(self, request):
@@ -115,7 +115,7 @@ class MovieDetailView(PublicMovieView):
         tags=TAGS, summary="Movie details",
         description="Details with top-billed cast, directors and a trailer, from one TMDb call.",
         responses={200: MovieDetailSerializer,
-                   **error_responses(404, 429, *UPSTREAM, details={404: ("Movie not found.", "not_found")})},
+                   **error_responses(404, *UPSTREAM, details={404: errors.MOVIE_NOT_FOUND})},
         examples=[ex.response("The Matrix (603)", ex.MATRIX_DETAIL)],
     )
     def get(self, request, movie_id: int):
@@ -134,7 +134,7 @@ class MovieRecommendationsView(PublicMovieView):
                     "and movies sharing its genres.",
         parameters=[MovieRecommendationsQuerySerializer],
         responses={200: MovieSummaryPageSerializer,
-                   **error_responses(400, 404, 429, *UPSTREAM, details={404: ("Movie not found.", "not_found")})},
+                   **error_responses(404, *UPSTREAM, details={404: errors.MOVIE_NOT_FOUND})},
         examples=[ex.response("More like The Matrix", ex.page(ex.INTERSTELLAR, ex.ALIEN, total_results=40))],
     )
     def get(self, request, movie_id: int):

@@ -3,15 +3,12 @@ Input and output serializers of the Auth and Users endpoints. Inputs list their 
 so anything else in a body (is_staff, id, user, ...) is ignored: no mass assignment.
 """
 
-from django.contrib.auth import authenticate, password_validation
-from django.contrib.auth.models import update_last_login
+from django.contrib.auth import password_validation
 from django.contrib.auth.validators import UnicodeUsernameValidator
 from django.core.exceptions import ValidationError as DjangoValidationError
 from drf_spectacular.utils import extend_schema_field
-from rest_framework import exceptions, serializers
+from rest_framework import serializers
 from rest_framework.fields import ProhibitNullCharactersValidator
-from rest_framework_simplejwt.serializers import TokenObtainPairSerializer
-from rest_framework_simplejwt.settings import api_settings as jwt_settings
 
 from movie_backend.converters import TMDB_ID_MAX
 from movie_backend.pagination import PageQuerySerializer, page_serializer
@@ -88,27 +85,8 @@ class RegisterOutputSerializer(TokenPairSerializer):
     user = AccountSerializer()
 
 
-class LoginSerializer(TokenObtainPairSerializer):
-    """simplejwt's login with two changes: `username` may be the account's email, and usernames
-    match regardless of case. Unknown account and wrong password fail the same way (401
-    `no_active_account`)."""
-
-    def validate(self, attrs: dict) -> dict:
-        identifier = attrs[self.username_field]
-        user = services.login_user_lookup(identifier=identifier)
-        # An unknown identifier is still run through authenticate(), which hashes the password
-        # anyway, so the answer takes as long as for a wrong password.
-        username = user.get_username() if user is not None else identifier
-        self.user = authenticate(request=self.context.get("request"), username=username, password=attrs["password"])
-        if self.user is None or not self.user.is_active:
-            raise exceptions.AuthenticationFailed(self.error_messages["no_active_account"], "no_active_account")
-        if jwt_settings.UPDATE_LAST_LOGIN:  # what simplejwt's own login does; the admin shows it
-            update_last_login(None, self.user)
-        return services.tokens_for_user(user=self.user)
-
-
 class LoginInputSerializer(serializers.Serializer):
-    """The login body, for the schema."""
+    """The login body: a username (or the account's email) and its password."""
 
     username = serializers.CharField(help_text="The username, or the account's email address.")
     password = serializers.CharField(write_only=True, style={"input_type": "password"})

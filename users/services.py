@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from django.contrib.auth import authenticate
+from django.contrib.auth.models import update_last_login
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from rest_framework.exceptions import AuthenticationFailed, NotFound, ValidationError
@@ -19,6 +21,7 @@ from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, Ou
 from rest_framework_simplejwt.tokens import RefreshToken
 from rest_framework_simplejwt.utils import datetime_from_epoch
 
+from movie_backend import errors
 from movie_backend.cache import invalidate_namespace
 from movies.services import movie_ensure
 from users.authentication import token_user_id
@@ -72,6 +75,21 @@ def login_user_lookup(*, identifier: str) -> User | None:
     return matches[0] if matches else None
 
 
+def user_login(*, request, username: str, password: str) -> dict[str, str]:
+    """Log in with a username (any case) or the account's email: a fresh token pair. An unknown
+    account, a wrong password and an inactive account all raise the same 401 `no_active_account`."""
+    user = login_user_lookup(identifier=username)
+    # An unknown identifier is still run through authenticate(), which hashes the password anyway,
+    # so the answer takes as long as for a wrong password.
+    candidate = user.get_username() if user is not None else username
+    user = authenticate(request=request, username=candidate, password=password)
+    if user is None or not user.is_active:
+        raise AuthenticationFailed(errors.NO_ACTIVE_ACCOUNT.detail, errors.NO_ACTIVE_ACCOUNT.code)
+    if jwt_settings.UPDATE_LAST_LOGIN:  # what simplejwt's own login does; the admin shows it
+        update_last_login(None, user)
+    return tokens_for_user(user=user)
+
+
 def _blacklist(token: RefreshToken, *, user: User) -> bool:
     """Put a refresh token on the blacklist; False when it already was (the unique token link of
     BlacklistedToken decides between racing requests)."""
@@ -94,9 +112,9 @@ def token_refresh(*, refresh: str) -> dict[str, str]:
         raise InvalidToken(exc.args[0]) from exc
     user = User.objects.filter(**{jwt_settings.USER_ID_FIELD: token_user_id(token.payload)}).first()
     if user is None or not jwt_settings.USER_AUTHENTICATION_RULE(user):
-        raise AuthenticationFailed("No active account found for the given token.", "no_active_account")
+        raise AuthenticationFailed(errors.NO_ACTIVE_ACCOUNT_FOR_TOKEN.detail, errors.NO_ACTIVE_ACCOUNT_FOR_TOKEN.code)
     if not _blacklist(token, user=user):  # another request rotated this token first
-        raise InvalidToken("Token is blacklisted")
+        raise InvalidToken(errors.TOKEN_BLACKLISTED.detail)
     return tokens_for_user(user=user)
 
 
@@ -108,7 +126,7 @@ def token_revoke(*, user: User, refresh: str) -> None:
     except TokenError as exc:
         raise InvalidToken(exc.args[0]) from exc
     if str(token.payload.get(jwt_settings.USER_ID_CLAIM)) != str(getattr(user, jwt_settings.USER_ID_FIELD)):
-        raise InvalidToken("Token is invalid")
+        raise InvalidToken(errors.TOKEN_INVALID.detail)
     _blacklist(token, user=user)
 
 

@@ -10,11 +10,10 @@ from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.settings import api_settings
 from rest_framework.views import APIView
-from rest_framework_simplejwt.views import TokenObtainPairView
 
+from movie_backend import errors, http_cache
 from movie_backend import examples as ex
-from movie_backend import http_cache
-from movie_backend.pagination import validated_query
+from movie_backend.api import validated_body, validated_query
 from movie_backend.schema import UPSTREAM, error_responses
 from movies.services import image_config
 from users import recommendations, selectors, services
@@ -24,7 +23,6 @@ from users.serializers import (
     FavoritePageSerializer,
     FavoriteSerializer,
     LoginInputSerializer,
-    LoginSerializer,
     MeSerializer,
     MeUpdateSerializer,
     NotInterestedInputSerializer,
@@ -41,12 +39,6 @@ from users.serializers import (
 from users.throttles import LoginUsernameRateThrottle
 
 AUTH_TAGS, USER_TAGS = ["auth"], ["users"]
-
-
-def _parse(serializer_class, data, **context) -> dict:
-    serializer = serializer_class(data=data, context=context)
-    serializer.is_valid(raise_exception=True)
-    return serializer.validated_data
 
 
 class PublicAuthView(APIView):
@@ -69,7 +61,7 @@ class RegisterView(PublicAuthView):
                     "logged in at once. Username and email are unique regardless of case; the password "
                     "must pass the password validators.",
         request=RegisterInputSerializer,
-        responses={201: RegisterOutputSerializer, **error_responses(400, 429, invalid={
+        responses={201: RegisterOutputSerializer, **error_responses(400, invalid={
             "username": ["A user with that username already exists."],
             "password": ["This password is too common."]})},
         examples=[
@@ -78,15 +70,14 @@ class RegisterView(PublicAuthView):
         ],
     )
     def post(self, request):
-        data = _parse(RegisterInputSerializer, request.data)
+        data = validated_body(RegisterInputSerializer, request)
         user = services.user_register(**data)
         tokens = services.tokens_for_user(user=user)
         body = {"user": {"id": user.id, "username": user.username, "email": user.email}, **tokens}
         return Response(RegisterOutputSerializer(body).data, status=status.HTTP_201_CREATED)
 
 
-class LoginView(TokenObtainPairView):
-    serializer_class = LoginSerializer
+class LoginView(PublicAuthView):
     throttle_scope = "login"
     throttle_classes = [*api_settings.DEFAULT_THROTTLE_CLASSES, LoginUsernameRateThrottle]
 
@@ -98,13 +89,11 @@ class LoginView(TokenObtainPairView):
         request=LoginInputSerializer,
         responses={
             200: TokenPairSerializer,
-            **error_responses(400, 429, invalid={"password": ["This field is required."]}),
+            **error_responses(400, invalid={"password": ["This field is required."]}),
             401: OpenApiResponse(
                 response=error_responses(401)[401].response,
                 description="Unknown account, wrong password or inactive account (`no_active_account`).",
-                examples=[ex.response("no_active_account", {
-                    "detail": "No active account found with the given credentials", "code": "no_active_account",
-                }, status=401)],
+                examples=[ex.response(errors.NO_ACTIVE_ACCOUNT.code, errors.NO_ACTIVE_ACCOUNT.body(), status=401)],
             ),
         },
         examples=[
@@ -113,8 +102,10 @@ class LoginView(TokenObtainPairView):
             ex.response("Tokens", ex.TOKENS),
         ],
     )
-    def post(self, request, *args, **kwargs):
-        return super().post(request, *args, **kwargs)
+    def post(self, request):
+        data = validated_body(LoginInputSerializer, request)
+        tokens = services.user_login(request=request, username=data["username"], password=data["password"])
+        return Response(TokenPairSerializer(tokens).data)
 
 
 class RefreshView(PublicAuthView):
@@ -126,12 +117,11 @@ class RefreshView(PublicAuthView):
                     "blacklisted and answers 401 `token_not_valid` from then on.",
         request=RefreshInputSerializer,
         responses={200: TokenPairSerializer, **error_responses(
-            400, 401, 429, invalid={"refresh": ["This field is required."]},
-            details={401: ("Token is blacklisted", "token_not_valid")})},
+            400, 401, invalid={"refresh": ["This field is required."]}, details={401: errors.TOKEN_BLACKLISTED})},
         examples=[ex.request("A refresh token", {"refresh": ex.REFRESH}), ex.response("A new pair", ex.TOKENS)],
     )
     def post(self, request):
-        data = _parse(RefreshInputSerializer, request.data)
+        data = validated_body(RefreshInputSerializer, request)
         return Response(TokenPairSerializer(services.token_refresh(refresh=data["refresh"])).data)
 
 
@@ -144,11 +134,11 @@ class LogoutView(APIView):
                     "(minutes), so clients drop it too.",
         request=RefreshInputSerializer,
         responses={204: OpenApiResponse(description="Refresh token revoked."),
-                   **error_responses(400, 401, 429, invalid={"refresh": ["This field is required."]})},
+                   **error_responses(400, invalid={"refresh": ["This field is required."]})},
         examples=[ex.request("alice's refresh token", {"refresh": ex.REFRESH})],
     )
     def post(self, request):
-        data = _parse(RefreshInputSerializer, request.data)
+        data = validated_body(RefreshInputSerializer, request)
         services.token_revoke(user=request.user, refresh=data["refresh"])
         return Response(status=status.HTTP_204_NO_CONTENT)
 
@@ -159,7 +149,7 @@ class MeView(APIView):
 
     @extend_schema(
         tags=USER_TAGS, summary="My profile",
-        responses={200: MeSerializer, **error_responses(401, 429)},
+        responses={200: MeSerializer},
         examples=[ex.response("alice", ex.ME)],
     )
     def get(self, request):
@@ -170,7 +160,7 @@ class MeView(APIView):
         tags=USER_TAGS, summary="Update my profile",
         description="Change `email` and/or `preferred_genres` (replaces the list). Other fields are ignored.",
         request=MeUpdateSerializer,
-        responses={200: MeSerializer, **error_responses(400, 401, 429, invalid={
+        responses={200: MeSerializer, **error_responses(400, invalid={
             "preferred_genres": ["Unknown genre id 4242."]})},
         examples=[
             ex.request("Science fiction and horror", {"preferred_genres": [878, 27]}),
@@ -179,7 +169,7 @@ class MeView(APIView):
         ],
     )
     def patch(self, request):
-        data = _parse(MeUpdateSerializer, request.data, user=request.user)
+        data = validated_body(MeUpdateSerializer, request, user=request.user)
         profile = services.profile_update(user=request.user, **data)
         return Response(MeSerializer(selectors.user_me(user=request.user, profile=profile)).data)
 
@@ -191,7 +181,7 @@ class FavoriteListView(APIView):
     @extend_schema(
         tags=USER_TAGS, summary="My favorites", description="Newest first.",
         parameters=[FavoriteListQuerySerializer],
-        responses={200: FavoritePageSerializer, **error_responses(400, 401, 429)},
+        responses={200: FavoritePageSerializer},
         examples=[ex.response("alice's favorites", ex.page(ex.FAVORITE, total_results=1))],
     )
     def get(self, request):
@@ -208,9 +198,9 @@ class FavoriteListView(APIView):
         responses={
             201: FavoriteSerializer,
             200: OpenApiResponse(response=FavoriteSerializer, description="Already a favorite; nothing changed."),
-            **error_responses(400, 401, 404, 429, *UPSTREAM, invalid={
+            **error_responses(400, 404, *UPSTREAM, invalid={
                 "movie_id": ["Ensure this value is greater than or equal to 1."]},
-                details={404: ("Movie not found.", "not_found")}),
+                details={404: errors.MOVIE_NOT_FOUND}),
         },
         examples=[
             ex.request("Alien", {"movie_id": 348}),
@@ -219,7 +209,7 @@ class FavoriteListView(APIView):
         ],
     )
     def post(self, request):
-        data = _parse(FavoriteInputSerializer, request.data)
+        data = validated_body(FavoriteInputSerializer, request)
         favorite, created = services.favorite_add(user=request.user, movie_id=data["movie_id"])
         favorite = selectors.favorite_queryset(user=request.user).get(pk=favorite.pk)
         body = selectors.favorite_payload(favorite, images=image_config())
@@ -231,7 +221,7 @@ class FavoriteDetailView(APIView):
 
     @extend_schema(
         tags=USER_TAGS, summary="Remove a favorite",
-        responses={204: OpenApiResponse(description="Removed."), **error_responses(401, 404, 429)},
+        responses={204: OpenApiResponse(description="Removed.")},
     )
     def delete(self, request, movie_id: int):
         services.favorite_remove(user=request.user, movie_id=movie_id)
@@ -245,7 +235,7 @@ class NotInterestedListView(APIView):
     @extend_schema(
         tags=USER_TAGS, summary="My not-interested movies", description="Newest first.",
         parameters=[NotInterestedListQuerySerializer],
-        responses={200: NotInterestedPageSerializer, **error_responses(400, 401, 429)},
+        responses={200: NotInterestedPageSerializer},
         examples=[ex.response("alice's not-interested movies", ex.page(ex.NOT_INTERESTED, total_results=1))],
     )
     def get(self, request):
@@ -263,9 +253,9 @@ class NotInterestedListView(APIView):
         responses={
             201: NotInterestedSerializer,
             200: OpenApiResponse(response=NotInterestedSerializer, description="Already marked; nothing changed."),
-            **error_responses(400, 401, 404, 429, *UPSTREAM, invalid={
+            **error_responses(400, 404, *UPSTREAM, invalid={
                 "movie_id": ["Ensure this value is greater than or equal to 1."]},
-                details={404: ("Movie not found.", "not_found")}),
+                details={404: errors.MOVIE_NOT_FOUND}),
         },
         examples=[
             ex.request("Interstellar", {"movie_id": 157336}),
@@ -274,7 +264,7 @@ class NotInterestedListView(APIView):
         ],
     )
     def post(self, request):
-        data = _parse(NotInterestedInputSerializer, request.data)
+        data = validated_body(NotInterestedInputSerializer, request)
         mark, created = services.not_interested_add(user=request.user, movie_id=data["movie_id"])
         mark = selectors.not_interested_queryset(user=request.user).get(pk=mark.pk)
         body = selectors.not_interested_payload(mark, images=image_config())
@@ -287,7 +277,7 @@ class NotInterestedDetailView(APIView):
 
     @extend_schema(
         tags=USER_TAGS, summary="Take a not-interested mark back",
-        responses={204: OpenApiResponse(description="Removed."), **error_responses(401, 404, 429)},
+        responses={204: OpenApiResponse(description="Removed.")},
     )
     def delete(self, request, movie_id: int):
         services.not_interested_remove(user=request.user, movie_id=movie_id)
@@ -311,7 +301,7 @@ class RecommendationsView(APIView):
                     "movies you marked as not interested. Without favorites: your preferred genres, else "
                     "what is popular.",
         parameters=[RecommendationQuerySerializer],
-        responses={200: RecommendationPageSerializer, **error_responses(400, 401, 429)},
+        responses={200: RecommendationPageSerializer},
         examples=[ex.response("For alice, who likes Alien", ex.RECOMMENDATIONS)],
     )
     def get(self, request):

@@ -8,13 +8,14 @@ import responses
 from rest_framework.exceptions import NotFound
 
 from movie_backend.exceptions import (
+    MovieNotFound,
     UpstreamBadResponse,
     UpstreamMisconfigured,
     UpstreamRateLimited,
     UpstreamTimeout,
     UpstreamUnavailable,
 )
-from movies.tmdb import MovieNotFound, RateLimiter, TMDbClient, get_client
+from movies.tmdb import RateLimiter, TMDbClient, get_client
 from tests.fakes import error_body, list_body, movie_item
 
 BASE = "https://tmdb.test/3"
@@ -155,6 +156,23 @@ def test_client_unknown_movie_is_movie_not_found():
 
     assert isinstance(raised.value, NotFound)
     assert str(raised.value.detail) == "Movie not found."
+
+
+@pytest.mark.parametrize("path, call", [
+    ("/movie/popular", lambda client: client.popular(page=1)),
+    ("/trending/movie/day", lambda client: client.trending(time_window="day", page=1)),
+    ("/genre/movie/list", lambda client: client.genres()),
+])
+@responses.activate
+def test_client_404_on_a_list_is_bad_response_not_not_found(path, call):
+    responses.get(f"{BASE}{path}", json=error_body(404), status=404)
+
+    with pytest.raises(UpstreamBadResponse) as raised:
+        call(make_client())
+
+    assert not isinstance(raised.value, NotFound)
+    assert (raised.value.status_code, raised.value.default_code) == (502, "upstream_bad_response")
+    assert len(responses.calls) == 1  # a retry cannot fix our own request
 
 
 @responses.activate

@@ -310,6 +310,45 @@ def test_upstream_malformed_payload_is_502(api_client, tmdb):
     assert response.json()["code"] == "upstream_bad_response"
 
 
+UPSTREAM_BAD_RESPONSE = {"detail": "The movie data provider sent an answer we could not read.",
+                         "code": "upstream_bad_response"}
+
+
+@pytest.mark.parametrize("path, query, upstream", [
+    ("/api/movies/trending/", {"time_window": "week"}, ["/trending/movie/week"]),
+    ("/api/movies/search/", {"q": "alien"}, ["/search/movie"]),
+    ("/api/movies/recommended/", {}, ["/movie/top_rated", "/movie/popular"]),
+])
+def test_tmdb_404_on_a_list_is_502_not_404(api_client, tmdb, path, query, upstream):
+    for upstream_path in upstream:
+        tmdb.add_error(upstream_path, 404)
+
+    response = api_client.get(path, query)
+
+    assert response.status_code == 502
+    assert response.json() == UPSTREAM_BAD_RESPONSE
+
+
+def test_tmdb_404_on_the_genre_list_is_502_not_404(api_client, tmdb):
+    tmdb.replace("GET", tmdb.url("/genre/movie/list"), json=error_body(404), status=404)
+
+    response = api_client.get("/api/movies/genres/")
+
+    assert response.status_code == 502
+    assert response.json() == UPSTREAM_BAD_RESPONSE
+
+
+def test_tmdb_404_on_movie_details_stays_404_beside_a_list_404(api_client, tmdb):
+    tmdb.add_error("/movie/424242", 404)
+    tmdb.add_error("/trending/movie/day", 404)
+
+    details = api_client.get("/api/movies/424242/")
+    trending = api_client.get("/api/movies/trending/")
+
+    assert (details.status_code, details.json()) == (404, {"detail": "Movie not found.", "code": "not_found"})
+    assert (trending.status_code, trending.json()) == (502, UPSTREAM_BAD_RESPONSE)
+
+
 def test_errors_are_not_cached(api_client, tmdb):
     tmdb.add_error("/trending/movie/day", 500)
     assert api_client.get("/api/movies/trending/").status_code == 503

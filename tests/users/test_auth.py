@@ -5,9 +5,11 @@ import jwt
 import pytest
 import time_machine
 from django.utils import timezone
+from rest_framework.exceptions import AuthenticationFailed
 from rest_framework_simplejwt.tokens import RefreshToken
 
 from tests.builders import make_user
+from users import services
 from users.models import Profile, User
 
 pytestmark = pytest.mark.django_db
@@ -129,6 +131,29 @@ def test_login_inactive_user_401(api_client):
 
     assert response.status_code == 401
     assert response.json() == BAD_LOGIN
+
+
+def test_login_records_last_login(api_client):
+    user = make_user("alice")
+    assert user.last_login is None
+
+    response = login(api_client, "alice@example.com")
+
+    user.refresh_from_db()
+    assert response.status_code == 200
+    assert user.last_login is not None
+
+
+def test_user_login_service_returns_a_working_pair_or_raises_no_active_account():
+    make_user("alice")
+
+    tokens = services.user_login(request=None, username="ALICE", password=PASSWORD)
+    with pytest.raises(AuthenticationFailed) as raised:
+        services.user_login(request=None, username="alice", password="wrong-password-1")
+
+    assert set(tokens) == {"access", "refresh"}
+    assert RefreshToken(tokens["refresh"])["user_id"] == str(User.objects.get(username="alice").pk)
+    assert (str(raised.value.detail), raised.value.get_codes()) == (BAD_LOGIN["detail"], BAD_LOGIN["code"])
 
 
 def test_login_missing_password_400(api_client):

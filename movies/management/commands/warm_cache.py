@@ -1,9 +1,9 @@
 from django.core.management.base import BaseCommand, CommandError
 
-from movie_backend.exceptions import UpstreamError
+from movie_backend.exceptions import MovieNotFound, UpstreamError
 from movies import services
 from movies.sources import movie_source
-from movies.tmdb import TRENDING_WINDOWS, MovieNotFound
+from movies.tmdb import TRENDING_WINDOWS
 
 
 class Command(BaseCommand):
