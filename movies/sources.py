@@ -32,6 +32,8 @@ RECOMMENDED_GENRE_MIN_VOTES = 200
 class MovieSource(Protocol):
     """The questions the Movies services ask of their data, whichever source answers them."""
 
+    # "tmdb" or "catalogue": part of the cache keys of answers built on the source's lists.
+    name: str
     # True when answers go through the API cache (so warming it is worth something).
     cached: bool
 
@@ -66,6 +68,7 @@ class MovieSource(Protocol):
 class CatalogueSource:
     """Answers from our own tables (movies.selectors); nothing is cached."""
 
+    name = "catalogue"
     cached = False
 
     def _page(self, page: Page) -> Cached:
@@ -118,6 +121,7 @@ class CatalogueSource:
 class TmdbSource:
     """Answers from TMDb through the API cache; every movie served is upserted into the catalogue."""
 
+    name = "tmdb"
     cached = True
 
     def _page(self, body: dict) -> Page:

@@ -24,7 +24,7 @@ from movie_backend.pagination import paginate_sequence
 from movies import payloads
 from movies import selectors as movie_selectors
 from movies import services as movie_services
-from movies.tmdb import tmdb_enabled
+from movies.sources import movie_source
 from recs import ease
 from recs import selectors as recs_selectors
 from users import recommender, selectors
@@ -50,7 +50,7 @@ def recommendations_for_user(*, user: User, page: int) -> Cached:
     ranked = cached_call(
         user_recs_namespace(user.id),
         {
-            "schema": RECOMMENDATIONS_CACHE_SCHEMA, "tmdb": tmdb_enabled(), "language": settings.TMDB_LANGUAGE,
+            "schema": RECOMMENDATIONS_CACHE_SCHEMA, "source": movie_source().name, "language": settings.TMDB_LANGUAGE,
             "model": namespace_version(recs_selectors.MODEL_NAMESPACE),
         },
         ttl=settings.CACHE_TTL_RECOMMENDATIONS,
@@ -96,7 +96,7 @@ def recommendations_build(*, user: User) -> list[dict] | Degraded:
         if model:
             # Without TMDb the seeds' "more like this" is co-favorites + shared genres: the model and
             # the genre lists already stand for both, so the 5 catalogue-wide queries are skipped.
-            seed_sources = _tmdb_seed_sources(seeds, missing=missing) if tmdb_enabled() else []
+            seed_sources = _tmdb_seed_sources(seeds, missing=missing) if movie_source().name == "tmdb" else []
             collaborative = []
         else:  # no model, or it knows none of these favorites: co-favorite counts of the latest ones
             seed_sources = _tmdb_seed_sources(seeds, missing=missing)
