@@ -38,6 +38,7 @@ def mean_vote(pairs: Iterable[tuple[float, int]]) -> float:
 
 
 def weighted_rating(vote_average: float, vote_count: int, *, mean: float, minimum: float) -> float:
+    """The vote-count-weighted rating (IMDb's formula): few votes pull a movie towards `mean`."""
     total = vote_count + minimum
     if total <= 0:
         return mean

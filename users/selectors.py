@@ -50,6 +50,7 @@ def favorite_queryset(*, user: User) -> QuerySet[Favorite]:
 
 
 def favorite_payload(favorite: Favorite, *, images: payloads.ImageConfig) -> dict:
+    """A favorite as the API shows it: the movie's summary and when it was added."""
     return {"movie": payloads.summary_from_movie(favorite.movie, images=images), "added_at": favorite.added_at}
 
 
@@ -74,6 +75,7 @@ def not_interested_queryset(*, user: User) -> QuerySet[NotInterested]:
 
 
 def not_interested_payload(mark: NotInterested, *, images: payloads.ImageConfig) -> dict:
+    """A not-interested mark as the API shows it: the movie's summary and when it was made."""
     return {"movie": payloads.summary_from_movie(mark.movie, images=images), "created_at": mark.created_at}
 
 
@@ -96,10 +98,12 @@ def favorites_for_ranking(*, user: User) -> list[tuple[int, str, dt.datetime]]:
 
 
 def not_interested_ids(*, user: User) -> list[int]:
+    """The ids of the movies the user marked as not interested."""
     return list(NotInterested.objects.filter(user=user).values_list("movie_id", flat=True))
 
 
 def preferred_genre_ids(*, user: User) -> list[int]:
+    """The ids of the user's preferred genres (their profile)."""
     return list(Profile.preferred_genres.through.objects.filter(profile__user=user).values_list("genre_id", flat=True))
 
 

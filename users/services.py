@@ -36,10 +36,12 @@ EMAIL_TAKEN = "A user with that email address already exists."
 
 
 def username_taken(*, username: str) -> bool:
+    """Whether an account already has this username, ignoring case."""
     return User.objects.filter(username__iexact=username).exists()
 
 
 def email_taken(*, email: str, exclude_user_id: int | None = None) -> bool:
+    """Whether another account (not `exclude_user_id`) already has this email, ignoring case."""
     return User.objects.filter(email__iexact=email).exclude(pk=exclude_user_id).exists()
 
 
