@@ -386,6 +386,7 @@ class FastPathMiddleware:
             if fast_path is not None:
                 response = fast_path(request, *match.args, **match.kwargs)
                 if response is not None:
+                    request.resolver_match = match  # the request log and metrics name the route
                     response.xframe_options_exempt = True
                     response["X-Frame-Options"] = getattr(settings, "X_FRAME_OPTIONS", "DENY").upper()
                     response["Content-Length"] = str(len(response.content))

@@ -118,6 +118,17 @@ def test_cache_results_counted_by_kind(api_client, tmdb):
     assert (count("genres", "miss") - before[0], count("response", "hit") - before[1]) == (1, 1)
 
 
+def test_a_fast_path_answer_is_labelled_by_its_route(api_client, tmdb):
+    api_client.get("/api/movies/genres/")
+    labels = {"method": "GET", "route": "/api/movies/genres/", "status": "200"}
+    before = sample("movie_backend_http_request_duration_seconds_count", **labels)
+
+    hit = api_client.get("/api/movies/genres/")
+
+    assert hit["X-Cache"] == "HIT"
+    assert sample("movie_backend_http_request_duration_seconds_count", **labels) - before == 1
+
+
 def test_throttled_requests_counted_by_scope(api_client):
     before = sample("movie_backend_throttled_requests_total", scope="anon")
 
