@@ -14,10 +14,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
-import scipy.linalg
-import scipy.sparse
+
+if TYPE_CHECKING:
+    import scipy.sparse
 
 DTYPE = np.float32
 _PRUNE_CHUNK = 1024  # rows pruned at a time: bounds the temporary memory to chunk x items
@@ -50,6 +52,8 @@ def interactions(
         item_index = column[item_index]
         kept = item_index >= 0
         user_index, item_index, items = user_index[kept], item_index[kept], items[keep]
+    import scipy.sparse  # training only (see fit)
+
     matrix = scipy.sparse.csr_matrix(
         (np.ones(len(user_index), dtype=DTYPE), (user_index, item_index)), shape=(len(users), len(items))
     )
@@ -66,6 +70,8 @@ def fit(matrix: scipy.sparse.spmatrix, *, lam: float) -> np.ndarray:
         raise ValueError("lambda must be positive")
     gram = gram_matrix(matrix)
     gram[np.diag_indices_from(gram)] += DTYPE(lam)
+    import scipy.linalg  # training only, like scipy.sparse: 250 ms of every web worker's start otherwise
+
     factor, info = scipy.linalg.lapack.spotrf(gram, lower=True, overwrite_a=True)
     if info != 0:
         raise np.linalg.LinAlgError(f"Cholesky factorisation failed (info={info})")
@@ -85,6 +91,8 @@ def fit(matrix: scipy.sparse.spmatrix, *, lam: float) -> np.ndarray:
 def gram_matrix(matrix: scipy.sparse.spmatrix, *, block: int = 2048) -> np.ndarray:
     """XᵀX as a dense float32 matrix, computed a block of columns at a time: the sparse product of
     the whole matrix can hold far more bytes than the dense result (20,000 popular items)."""
+    import scipy.sparse  # training only (see fit)
+
     rows = scipy.sparse.csr_matrix(matrix, dtype=DTYPE)
     columns = rows.tocsc()
     transposed = rows.T.tocsr()
@@ -137,6 +145,8 @@ def user_top(
     """Every user's `n` best items by the DENSE model (their own items excluded, positive scores
     only): (user row, item column, score, item column of the user's item that contributed most)
     arrays, by user then score desc. Users are scored `chunk` at a time to bound the memory."""
+    import scipy.sparse  # training only (see fit)
+
     matrix = scipy.sparse.csr_matrix(matrix, dtype=DTYPE)
     n_items = weights.shape[1]
     take = min(n, n_items)
