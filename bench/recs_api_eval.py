@@ -17,6 +17,10 @@ Throttles are set out of reach, the password hasher is a fast one (bench/api_eva
 servers bind 127.0.0.1 on free ports and are stopped at the end or after --time-limit seconds.
 
     make eval-recs-api EVAL_DATABASE_URL=postgres://postgres@127.0.0.1:5432/<db> EVAL_REDIS_URL=redis://127.0.0.1:6379/<n>
+
+`--latency-only` re-measures only the cold lists on a database a full run has loaded (same URLs):
+nothing is dropped or flushed, migrations are applied, people log in instead of registering. Ten
+minutes of loading become seconds, so a change to the serving path is timed right after it is made.
 """
 
 from __future__ import annotations
@@ -183,6 +187,16 @@ def register(base: str, username: str) -> tuple[int, str]:
     return body["user"]["id"], body["access"]
 
 
+def login(base: str, username: str) -> tuple[int, str]:
+    response = session().post(f"{base}/api/auth/login/", json={"username": username, "password": PASSWORD},
+                              timeout=REQUEST_TIMEOUT)
+    if response.status_code != 200:
+        raise RuntimeError(f"login {username}: {response.status_code} {response.text[:200]}")
+    access = response.json()["access"]
+    me = session().get(f"{base}/api/users/me/", headers={"Authorization": f"Bearer {access}"}, timeout=REQUEST_TIMEOUT)
+    return me.json()["id"], access
+
+
 def favorite_all(base: str, token: str, movie_ids: list[int]) -> int:
     """POST every movie in order; returns the number of answers other than 200/201."""
     failures = 0
@@ -216,6 +230,27 @@ def percentile(values: list[float], q: float) -> float:
     return float(np.percentile(values, q)) * 1000
 
 
+def cold_lists(env: dict[str, str], base: str, accounts: dict[int, tuple[int, str]], timed: list[int]) -> list[float]:
+    """Seconds of each user's list right after an invalidation of their cached list (TMDb answers
+    stay cached), LATENCY_CLIENTS at once. Invalidates through the project's own cache helpers."""
+    os.environ.update({k: v for k, v in env.items() if k != "PYTHONPATH"})
+    sys.path.insert(0, str(Path.cwd()))
+    import django
+
+    django.setup()
+    from movie_backend.cache import invalidate_namespace
+    try:
+        from users.recommendations import user_recs_namespace
+    except ImportError:
+        from users.selectors import user_recs_namespace
+
+    def cold(u: int) -> float:
+        invalidate_namespace(user_recs_namespace(accounts[u][0]))
+        return recommendations(base, accounts[u][1])[1]
+
+    return run_parallel(cold, timed, LATENCY_CLIENTS)
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--database-url", default=os.environ.get("EVAL_DATABASE_URL"),
@@ -226,6 +261,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--latency-users", type=int, default=400, help="cold lists timed (default 400)")
     parser.add_argument("--time-limit", type=int, default=3600, help="seconds before everything is stopped")
     parser.add_argument("--data-dir", type=Path, default=None)
+    parser.add_argument("--latency-only", action="store_true",
+                        help="only the cold lists, on the database a full run loaded (nothing is wiped)")
     args = parser.parse_args(argv)
     if not args.database_url or not args.redis_url:
         parser.error("pass --database-url and --redis-url (or EVAL_DATABASE_URL / EVAL_REDIS_URL): your own, "
@@ -263,13 +300,23 @@ def main(argv: list[str] | None = None) -> None:
     servers = Servers(env, work_dir)
     try:
         env["TMDB_BASE_URL"] = servers.start_stub(catalogue)
-        reset_stores(args.database_url, args.redis_url)
+        if not args.latency_only:
+            reset_stores(args.database_url, args.redis_url)
         migrated = manage(env, "migrate", "--noinput")
         if migrated.returncode:
             raise SystemExit(f"migrate failed:\n{migrated.stderr[-2000:]}")
         base = servers.start_gunicorn(free_port())
         print(f"server {base} (project {Path.cwd()}), TMDb stub {env['TMDB_BASE_URL']}, "
               f"{len(users)} users, seed {SEED}", flush=True)
+        if args.latency_only:
+            wanted = [u for u in users if held_out.get(u)][: args.latency_users]
+            accounts = dict(zip(wanted, run_parallel(lambda u: login(base, f"ml{int(ratings.user_ids[u])}"), wanted,
+                                                     LOAD_CLIENTS), strict=True))
+            cold_latencies = cold_lists(env, base, accounts, wanted)
+            print(f"cold lists ({LATENCY_CLIENTS} clients, user's cached list invalidated before each, TMDb answers "
+                  f"cached): {len(cold_latencies)} requests, p50 {percentile(cold_latencies, 50):.0f} ms, "
+                  f"p95 {percentile(cold_latencies, 95):.0f} ms")
+            return
 
         start = time.perf_counter()
         accounts = dict(zip(users, run_parallel(lambda u: register(base, f"ml{int(ratings.user_ids[u])}"), users,
@@ -311,24 +358,7 @@ def main(argv: list[str] | None = None) -> None:
         api_ranked = {u: [position[m] for m in ids[: ml.K] if m in position] for u, (ids, _) in lists.items()}
         first_latencies = [seconds for _, seconds in lists.values()]
 
-        # Cold lists: TMDb answers are cached now; each request follows an invalidation of the user's list.
-        os.environ.update({k: v for k, v in env.items() if k != "PYTHONPATH"})
-        sys.path.insert(0, str(Path.cwd()))
-        import django
-
-        django.setup()
-        from movie_backend.cache import invalidate_namespace
-        try:
-            from users.recommendations import user_recs_namespace
-        except ImportError:
-            from users.selectors import user_recs_namespace
-
-        def cold(u: int) -> float:
-            invalidate_namespace(user_recs_namespace(accounts[u][0]))
-            return recommendations(base, accounts[u][1])[1]
-
-        timed = wanted[: args.latency_users]
-        cold_latencies = run_parallel(cold, timed, LATENCY_CLIENTS)
+        cold_latencies = cold_lists(env, base, accounts, wanted[: args.latency_users])
     finally:
         servers.stop()
         signal.alarm(0)
