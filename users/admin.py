@@ -6,6 +6,7 @@ from django.http import HttpResponse
 from django.utils.html import escape
 
 from users.models import Favorite, NotInterested, Profile, User
+from users.services import user_copies_revoke
 from users.throttles import AdminLoginRateThrottle, AdminLoginUsernameRateThrottle
 
 
@@ -41,6 +42,22 @@ class UserAdmin(DjangoUserAdmin):
     list_filter = ["is_active", "is_staff", "is_superuser", "date_joined", "groups"]
     search_fields = ["username", "email", "first_name", "last_name"]
     ordering = ["-date_joined"]
+
+    # A deactivated or deleted user's stored personal answers must stop being served at once.
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        if not obj.is_active:
+            user_copies_revoke(user_ids=[obj.pk])
+
+    def delete_model(self, request, obj):
+        user_id = obj.pk
+        super().delete_model(request, obj)
+        user_copies_revoke(user_ids=[user_id])
+
+    def delete_queryset(self, request, queryset):
+        user_ids = list(queryset.values_list("pk", flat=True))
+        super().delete_queryset(request, queryset)
+        user_copies_revoke(user_ids=user_ids)
 
 
 @admin.register(Profile)

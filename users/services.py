@@ -161,6 +161,15 @@ def profile_update(*, user: User, email: str | None = None, preferred_genres: It
     return profile
 
 
+def user_copies_revoke(*, user_ids) -> None:
+    """Make the stored personal answers of these users unreachable (their cache namespaces are
+    bumped). Call it whenever a user is deactivated or deleted: the personal fast path
+    (movie_backend.http_cache) serves a stored answer to a valid access token without reading the
+    user's row, trusting that only an active user's answers are reachable."""
+    for user_id in user_ids:
+        invalidate_namespace(user_recs_namespace(user_id))
+
+
 # --- favorites and not-interested marks: one (user, movie) row each, the same rules ----------------------
 
 

@@ -289,6 +289,11 @@ class RecommendationsView(APIView):
     permission_classes = [IsAuthenticated]
     throttle_scope = "recommendations"
 
+    @classmethod
+    def as_view(cls, **initkwargs):
+        # A repeated GET is served from its stored copy before DRF runs (movie_backend.http_cache).
+        return http_cache.personal_fast_path(cls, super().as_view(**initkwargs), recommendations.user_recs_namespace)
+
     def throttle_read(self, request):
         """The stored response of this request, read with the throttle counters (one round trip)."""
         return http_cache.personal_read(request, recommendations.user_recs_namespace(request.user.id))

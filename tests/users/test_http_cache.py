@@ -8,6 +8,7 @@ from django.conf import settings
 from movie_backend import http_cache
 from tests.builders import make_movie, make_user
 from tests.users.conftest import bearer_client
+from tests.users.test_throttling import rates
 from users.models import Favorite
 
 pytestmark = pytest.mark.django_db
@@ -74,7 +75,7 @@ def test_adding_a_favorite_drops_the_stored_copy(alice_client, community):
 
 
 @pytest.mark.skipif(not settings.REDIS_URL, reason="round trips are counted on the Redis backend")
-def test_recommendations_hit_is_one_query_and_one_redis_round_trip(alice_client, community, monkeypatch,
+def test_recommendations_hit_is_no_query_and_one_redis_round_trip(alice_client, community, monkeypatch,
                                                                     django_assert_num_queries):
     alice_client.get(RECS)  # computes and caches the list
     alice_client.get(RECS)  # keeps the copy (the namespace version now exists)
@@ -86,7 +87,7 @@ def test_recommendations_hit_is_one_query_and_one_redis_round_trip(alice_client,
         return original(self, command, *args, **kwargs)
 
     monkeypatch.setattr(redis.connection.Connection, "send_packed_command", counting)
-    with django_assert_num_queries(1):  # the token's user
+    with django_assert_num_queries(0):  # the personal fast path: the token is checked, no row read
         response = alice_client.get(RECS)
 
     assert (response.status_code, response["X-Cache"]) == (200, "HIT")
@@ -97,7 +98,7 @@ def test_recommendations_hit_is_one_query_and_one_redis_round_trip(alice_client,
 @pytest.mark.parametrize(("path", "queries", "redis_commands"), [
     (ME, 3, 1),  # user, profile, preferred genres; throttles
     (FAVORITES, 4, 2),  # user, count, page, genres; throttles, TMDb image configuration
-    (RECS, 1, 1),  # user; throttles + the stored page
+    (RECS, 0, 1),  # nothing; throttles + the stored page (the personal fast path)
 ])
 def test_warm_authenticated_reads_cost_constant_round_trips(alice_client, community, tmdb, monkeypatch,
                                                            django_assert_num_queries, path, queries, redis_commands):
@@ -116,3 +117,83 @@ def test_warm_authenticated_reads_cost_constant_round_trips(alice_client, commun
 
     assert response.status_code == 200
     assert len(sent) == redis_commands
+
+
+redis_only = pytest.mark.skipif(not settings.REDIS_URL, reason="personal copies are kept on the Redis backend")
+
+
+def _without(response, *names):
+    return {key: value for key, value in response.headers.items() if key not in names}
+
+
+@redis_only
+def test_the_fast_path_answers_exactly_as_the_view_did(alice_client, community):
+    alice_client.get(RECS)
+    from_view = alice_client.get(RECS, HTTP_ACCEPT_ENCODING="gzip")  # keeps the copy
+    from_copy = alice_client.get(RECS, HTTP_ACCEPT_ENCODING="gzip")
+
+    assert from_copy.content == from_view.content
+    assert _without(from_copy, "X-Request-ID") == _without(from_view, "X-Request-ID")
+    assert from_copy.wsgi_request.resolver_match.url_name == from_view.wsgi_request.resolver_match.url_name
+    assert alice_client.get(RECS, HTTP_IF_NONE_MATCH=from_view["ETag"]).status_code == 304
+
+
+@redis_only
+@pytest.mark.parametrize("authorization", [None, "Bearer not-a-token", "Basic YWxpY2U6c2VjcmV0"])
+def test_no_valid_token_never_reaches_a_stored_copy(alice_client, community, authorization):
+    alice_client.get(RECS)
+    alice_client.get(RECS)  # the copy is kept
+    client = bearer_client(make_user("mallory"))
+    client.credentials(**({"HTTP_AUTHORIZATION": authorization} if authorization else {}))
+
+    response = client.get(RECS)
+
+    assert response.status_code == 401
+    assert response.json()["code"] in ("not_authenticated", "token_not_valid")
+
+
+@redis_only
+def test_another_users_token_gets_their_own_list_not_the_stored_copy(alice_client, community, user):
+    alice_client.get(RECS)
+    alices = alice_client.get(RECS)
+
+    bobs = bearer_client(community_bob()).get(RECS)
+
+    assert bobs.status_code == 200
+    assert bobs["ETag"] != alices["ETag"]
+
+
+def community_bob():
+    from users.models import User
+    return User.objects.get(username="bob")
+
+
+@redis_only
+@pytest.mark.parametrize("how", ["deactivated", "deleted"])
+def test_a_user_deactivated_or_deleted_in_the_admin_loses_the_copy_at_once(alice_client, community, user,
+                                                                          admin_client, how):
+    alice_client.get(RECS)
+    assert alice_client.get(RECS).status_code == 200  # the copy is kept
+
+    if how == "deactivated":
+        from users.admin import UserAdmin
+        from django.contrib import admin
+        user.is_active = False
+        UserAdmin(type(user), admin.site).save_model(None, user, None, change=True)
+    else:
+        admin_client.post(f"/admin/users/user/{user.pk}/delete/", {"post": "yes"})
+
+    response = alice_client.get(RECS)
+
+    assert response.status_code == 401
+    assert response.json()["code"] in ("user_inactive", "user_not_found", "token_not_valid", "authentication_failed")
+
+
+@redis_only
+def test_the_fast_path_counts_the_throttles_and_refuses_past_the_limit(alice_client, community):
+    with rates(recommendations="4/min"):
+        answers = [alice_client.get(RECS) for _ in range(6)]  # the second keeps the copy
+
+    assert [a.status_code for a in answers] == [200, 200, 200, 200, 429, 429]
+    assert answers[2]["X-Cache"] == "HIT"
+    assert answers[-1].json()["code"] == "throttled"
