@@ -176,8 +176,9 @@ def test_a_user_deactivated_or_deleted_in_the_admin_loses_the_copy_at_once(alice
     assert alice_client.get(RECS).status_code == 200  # the copy is kept
 
     if how == "deactivated":
-        from users.admin import UserAdmin
         from django.contrib import admin
+
+        from users.admin import UserAdmin
         user.is_active = False
         UserAdmin(type(user), admin.site).save_model(None, user, None, change=True)
     else:
