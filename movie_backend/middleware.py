@@ -37,7 +37,8 @@ _KEPT_HEADERS = ("Allow", "Retry-After", "WWW-Authenticate", "Vary", "Cache-Cont
 
 def request_id_from(request) -> str:
     """The caller's X-Request-ID when it is a short token of safe characters, else a new uuid4 hex."""
-    incoming = request.headers.get(REQUEST_ID_HEADER, "")
+    # META, not request.headers: that would build a dict of every header on every request.
+    incoming = request.META.get("HTTP_" + REQUEST_ID_HEADER.upper().replace("-", "_"), "")
     if _SANE_REQUEST_ID.fullmatch(incoming):
         return incoming
     return uuid.uuid4().hex
@@ -115,11 +116,13 @@ class RequestLogMiddleware:
     @staticmethod
     def _log(request, response, *, duration_ms: float) -> None:
         status = response.status_code
+        level = logging.ERROR if status >= 500 else logging.INFO
+        if not logger.isEnabledFor(level):
+            return
         path = quote(request.path, safe="/:@!$&'()*+,;=-._~")  # re-escape: no control characters in logs
         user_id = _user_id(request)
         cache = response.get("X-Cache")
         error_code = _error_code(response) if status >= 400 else None
-        level = logging.ERROR if status >= 500 else logging.INFO
         logger.log(
             level,
             "%s %s %s %.1fms user=%s cache=%s code=%s",
