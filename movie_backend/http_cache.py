@@ -18,6 +18,7 @@ HTTP caching, on every answer these helpers build:
 
 from __future__ import annotations
 
+import functools
 import gzip
 import hashlib
 import json
@@ -32,7 +33,7 @@ from django.contrib.auth.models import AnonymousUser
 from django.core.cache import DEFAULT_CACHE_ALIAS, caches
 from django.core.signals import setting_changed
 from django.http import HttpResponse, HttpResponseNotModified
-from django.urls import Resolver404, get_resolver
+from django.urls import Resolver404, ResolverMatch, get_resolver
 from django.utils.http import parse_etags
 from rest_framework.renderers import JSONRenderer
 
@@ -445,6 +446,20 @@ def personal_fast_path(view_class, drf_view, namespace: Callable[[int], str]):
     return drf_view
 
 
+@functools.lru_cache(maxsize=2048)
+def _resolve(path: str) -> ResolverMatch:
+    """The URLconf's match of a path, remembered: the hot paths are few and resolving them is a
+    good part of a stored answer's cost. A match is only read, never changed, so one serves all."""
+    return get_resolver().resolve(path)
+
+
+def _forget_resolved(**kwargs) -> None:
+    _resolve.cache_clear()
+
+
+setting_changed.connect(_forget_resolved, dispatch_uid="http_cache_resolved")
+
+
 class FastPathMiddleware:
     """Serves the views that have a `fast_path` (public_fast_path) before the middleware after it
     runs: sessions, CSRF, authentication and messages have nothing to do for an anonymous cached GET.
@@ -457,7 +472,7 @@ class FastPathMiddleware:
     def __call__(self, request):
         if request.method == "GET":
             try:
-                match = get_resolver().resolve(request.path_info)
+                match = _resolve(request.path_info)
             except Resolver404:
                 return self.get_response(request)
             fast_path = getattr(match.func, "fast_path", None)

@@ -131,7 +131,7 @@ def count_request(request, view, *, extra: Sequence[tuple[str, int]] = (), read:
     if counted is None:
         for throttle in view.get_throttles() if throttles is None else throttles:
             if isinstance(throttle, CounterRateThrottle):
-                key = throttle.counter_key(request, view)
+                key = throttle.counter(request, view)
                 if key is not None:
                     counters[key] = throttle.duration + 1
     counters.update((key, timeout) for key, timeout in extra if counted is None or key not in counted)
@@ -166,6 +166,14 @@ def count_request(request, view, *, extra: Sequence[tuple[str, int]] = (), read:
 
 
 class CounterRateThrottle(throttling.SimpleRateThrottle):
+    _counted: tuple[object, str | None] | None = None
+
+    def counter(self, request, view) -> str | None:
+        """counter_key, worked out once per request: count_request and allow_request both ask."""
+        if self._counted is None or self._counted[0] is not request:
+            self._counted = (request, self.counter_key(request, view))
+        return self._counted[1]
+
     def counter_key(self, request, view) -> str | None:
         """This request's counter (the key of its window), or None when this throttle does not
         apply; sets the window's end for `wait`."""
@@ -180,7 +188,7 @@ class CounterRateThrottle(throttling.SimpleRateThrottle):
         return f"{key}:{window}"
 
     def allow_request(self, request, view) -> bool:
-        counter = self.counter_key(request, view)
+        counter = self.counter(request, view)
         if counter is None:
             return True
         counts = getattr(request, COUNTS_ATTR, None)
