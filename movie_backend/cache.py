@@ -33,7 +33,7 @@ import random
 import threading
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -46,7 +46,10 @@ from movie_backend import exceptions as api_errors
 from movie_backend import metrics, resilience
 from movie_backend.resilience import CACHE_BACKEND_ERRORS, GuardedCache, StoreUnavailable
 
-__all__ = ["CACHE_BACKEND_ERRORS", "Cached", "Degraded", "StoreUnavailable", "cached_call", "invalidate_namespace"]
+__all__ = [
+    "CACHE_BACKEND_ERRORS", "Cached", "Degraded", "StoreUnavailable", "cached_call", "invalidate_namespace",
+    "invalidate_namespaces",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -167,6 +170,15 @@ def invalidate_namespace(namespace: str) -> None:
     """Make every entry of `namespace` unreachable at once (their keys expire on their own)."""
     backend.quiet("set", _version_key(namespace), uuid.uuid4().hex[:12], None)
     _local.call("set", _version_key(namespace), uuid.uuid4().hex[:12], None)
+
+
+def invalidate_namespaces(namespaces: Iterable[str], *, batch: int = 1000) -> None:
+    """invalidate_namespace for many namespaces, `batch` version keys per round trip."""
+    pending = list(namespaces)
+    for start in range(0, len(pending), batch):
+        versions = {_version_key(n): uuid.uuid4().hex[:12] for n in pending[start:start + batch]}
+        backend.quiet("set_many", versions, None)
+        _local.call("set_many", versions, None)
 
 
 def _make_key(store, namespace: str, params: dict[str, Any], versioned: bool) -> str:

@@ -12,11 +12,12 @@ import time
 from django.conf import settings
 from django.utils import timezone
 
-from movie_backend.cache import invalidate_namespace
+from movie_backend.cache import invalidate_namespace, invalidate_namespaces
 from recs import ease
 from recs.models import ModelVersion
 from recs.selectors import MODEL_NAMESPACE
 from recs.services import model_version_save
+from users.recommendations import user_recs_namespace
 from users.selectors import favorite_pairs
 
 USER_ROWS = 200  # each user's best movies stored from the full model: the personal list's length
@@ -41,7 +42,8 @@ def recommender_train(
     """Fit EASE on all favorites (the `max_items` most favorited movies), keep each movie's
     `neighbors` strongest weights and each user's USER_ROWS best movies by the full model, and
     store them as the new version in one transaction; then bump the personal lists' cache so
-    users get the new model. Raises TooFewUsers below `min_users`. Arguments default to the
+    users get the new model, and the namespaces of the users it was trained on, so their stored
+    personal pages (served without recomputing, movie_backend.http_cache) go too. Raises TooFewUsers below `min_users`. Arguments default to the
     RECS_* settings. A favorite added while the favorites are read may count twice until the next
     run (in the stored rows and as "added since"); one missed entirely would be worse."""
     ease_lambda = settings.RECS_EASE_LAMBDA if ease_lambda is None else ease_lambda
@@ -71,4 +73,5 @@ def recommender_train(
     version.duration = time.perf_counter() - start
     version.save(update_fields=["duration"])
     invalidate_namespace(MODEL_NAMESPACE)
+    invalidate_namespaces(user_recs_namespace(int(user_id)) for user_id in data.user_ids)
     return version

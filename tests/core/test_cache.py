@@ -280,3 +280,19 @@ def test_a_failed_background_refresh_keeps_the_stale_copy():
 
     assert (first, second) == (api_cache.Cached("old", STALE), api_cache.Cached("old", STALE))
     assert failing.calls == 2  # one refresh per request that found no refresh in flight
+
+
+def test_invalidate_namespaces_drops_every_entry_of_each_namespace_in_batches():
+    namespaces = [f"user-recs:{n}" for n in range(5)]
+    fetched = []
+
+    def read(namespace):
+        return cached_call(namespace, {}, ttl=60, fetch=lambda: fetched.append(namespace) or namespace, versioned=True)
+
+    assert [read(n).status for n in namespaces] == [MISS] * 5
+    assert [read(n).status for n in namespaces] == [HIT] * 5
+
+    api_cache.invalidate_namespaces(namespaces[:3], batch=2)
+
+    assert [read(n).status for n in namespaces] == [MISS, MISS, MISS, HIT, HIT]
+    assert fetched == [*namespaces, *namespaces[:3]]

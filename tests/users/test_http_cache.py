@@ -198,3 +198,19 @@ def test_the_fast_path_counts_the_throttles_and_refuses_past_the_limit(alice_cli
     assert [a.status_code for a in answers] == [200, 200, 200, 200, 429, 429]
     assert answers[2]["X-Cache"] == "HIT"
     assert answers[-1].json()["code"] == "throttled"
+
+
+@redis_only
+def test_a_new_model_drops_the_stored_copies_of_the_users_it_was_trained_on(alice_client, community):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    alice_client.get(RECS)
+    assert alice_client.get(RECS)["X-Cache"] == "HIT"  # the copy is kept
+    assert alice_client.get(RECS)["X-Cache"] == "HIT"  # and served
+
+    call_command("train_recommender", min_users=1, stdout=StringIO())
+    after = alice_client.get(RECS)
+
+    assert (after.status_code, after["X-Cache"]) == (200, "MISS")  # ranked again, by the new model
