@@ -387,23 +387,15 @@ class _TokenCaller(_AnonymousCaller):
         self.user = _TokenUser(user_id)
 
 
-def _token_user_id(request) -> int | None:
-    """The user id of the request's valid access token (signature, expiry, type, id claim), or None:
+def _token_user_id(authenticators, request) -> int | None:
+    """The user id a valid access token of the request names, from the first of the view's
+    authenticators that can tell without reading the user (`user_id_without_lookup`), or None:
     then the view's own authentication answers (401 for a bad token)."""
-    from rest_framework.exceptions import AuthenticationFailed
-    from rest_framework_simplejwt.exceptions import InvalidToken, TokenError
-
-    from users.authentication import JWTAuthentication, token_user_id
-
-    authentication = JWTAuthentication()
-    header = authentication.get_header(request)
-    raw = authentication.get_raw_token(header) if header is not None else None
-    if raw is None:
-        return None
-    try:
-        return token_user_id(authentication.get_validated_token(raw))
-    except (InvalidToken, TokenError, AuthenticationFailed):
-        return None
+    for authenticator in authenticators:
+        user_id_of = getattr(authenticator, "user_id_without_lookup", None)
+        if user_id_of is not None:
+            return user_id_of(request)
+    return None
 
 
 def personal_fast_path(view_class, drf_view, namespace: Callable[[int], str]):
@@ -411,17 +403,19 @@ def personal_fast_path(view_class, drf_view, namespace: Callable[[int], str]):
     access token whose personal copy (personal_cached_response) exists under the current version of
     the user's `namespace` is answered from it in one round trip (throttles counted, copy read), with
     no database query. The user row is not read: a copy is only ever stored for an active user, and
-    deactivating or deleting a user bumps their namespaces (users.signals), which makes their copies
-    unreachable. None means "go on to the view", the request already counted. Returns `drf_view`."""
+    deactivating or deleting one bumps their namespaces (users.services.user_copies_revoke), which
+    makes their copies unreachable. None means "go on to the view", the request already counted.
+    Returns `drf_view`."""
     view = view_class()
     if hasattr(view, "get") and not hasattr(view, "head"):
         view.head = view.get
     allow = ", ".join(view.allowed_methods)
+    authenticators = view.get_authenticators()
 
     def fast_path(request, *args, **kwargs):
         if request.method != "GET" or not _memo.same_redis:
             return None
-        user_id = _token_user_id(request)
+        user_id = _token_user_id(authenticators, request)
         if user_id is None:
             return None
         caller = _TokenCaller(request, user_id)

@@ -12,8 +12,9 @@ from __future__ import annotations
 import re
 
 from drf_spectacular.contrib.rest_framework_simplejwt import SimpleJWTScheme
+from rest_framework.exceptions import AuthenticationFailed
 from rest_framework_simplejwt import authentication
-from rest_framework_simplejwt.exceptions import InvalidToken
+from rest_framework_simplejwt.exceptions import InvalidToken, TokenError
 from rest_framework_simplejwt.settings import api_settings as jwt_settings
 
 _DIGITS = re.compile(r"[0-9]{1,19}")
@@ -35,6 +36,19 @@ class JWTAuthentication(authentication.JWTAuthentication):
     def get_user(self, validated_token):
         token_user_id(validated_token)
         return super().get_user(validated_token)
+
+    def user_id_without_lookup(self, request) -> int | None:
+        """The user id of the request's valid access token (signature, expiry, type, id claim),
+        without reading the user; None when there is no valid token. For movie_backend.http_cache's
+        personal fast path only: whether the user is still active is for its caller to know."""
+        header = self.get_header(request)
+        raw = self.get_raw_token(header) if header is not None else None
+        if raw is None:
+            return None
+        try:
+            return token_user_id(self.get_validated_token(raw))
+        except (InvalidToken, TokenError, AuthenticationFailed):
+            return None
 
 
 class JWTAuthenticationScheme(SimpleJWTScheme):
