@@ -214,3 +214,20 @@ def test_a_new_model_drops_the_stored_copies_of_the_users_it_was_trained_on(alic
     after = alice_client.get(RECS)
 
     assert (after.status_code, after["X-Cache"]) == (200, "MISS")  # ranked again, by the new model
+
+
+@redis_only
+@pytest.mark.parametrize("claim", [[1], "1 OR 1=1", True, 0])
+def test_a_signed_token_with_a_malformed_user_id_never_reaches_a_stored_copy(alice_client, community, user, claim):
+    from rest_framework_simplejwt.tokens import AccessToken
+
+    alice_client.get(RECS)
+    alice_client.get(RECS)  # the copy is kept
+    token = AccessToken.for_user(user)
+    token["user_id"] = claim
+    client = bearer_client(user)
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
+
+    response = client.get(RECS)
+
+    assert (response.status_code, response.json()["code"]) == (401, "token_not_valid")
