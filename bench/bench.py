@@ -64,6 +64,7 @@ class Scenario:
     headers: tuple[str, ...] = ()
     goal: float | None = None  # minimum ratio to the floor
     status: int = 200
+    p99_goal: float | None = None  # maximum p99 in ms (the issue sets one for the anonymous hits)
 
     @property
     def slug(self) -> str:
@@ -229,10 +230,10 @@ def prepare(servers: Servers) -> tuple[list[Scenario], dict[str, bytes]]:
         http("POST", f"{app}/api/users/favorites/", body={"movie_id": movie_id}, headers={"Authorization": bearer})
 
     scenarios = [
-        Scenario("trending hit", "/api/movies/trending/", goal=0.85),
-        Scenario("details hit", "/api/movies/603/", goal=0.85),
-        Scenario("search hit", "/api/movies/search/?q=matrix", goal=0.85),
-        Scenario("recommended hit", "/api/movies/recommended/", goal=0.85),
+        Scenario("trending hit", "/api/movies/trending/", goal=0.85, p99_goal=50),
+        Scenario("details hit", "/api/movies/603/", goal=0.85, p99_goal=50),
+        Scenario("search hit", "/api/movies/search/?q=matrix", goal=0.85, p99_goal=50),
+        Scenario("recommended hit", "/api/movies/recommended/", goal=0.85, p99_goal=50),
         Scenario("trending 304", "/api/movies/trending/", goal=1.0, status=304),
         Scenario("my recommendations hit", "/api/users/recommendations/", (f"Authorization: {bearer}",), goal=0.6),
     ]
@@ -245,7 +246,7 @@ def prepare(servers: Servers) -> tuple[list[Scenario], dict[str, bytes]]:
             sys.exit(f"bench: {scenario.path} answered {status} X-Cache={response_headers.get('X-Cache')}")
         if scenario.status == 304:
             scenario = Scenario(scenario.name, scenario.path, (f"If-None-Match: {response_headers['ETag']}",),
-                                scenario.goal, 304)
+                                scenario.goal, 304, scenario.p99_goal)
             if http("GET", app + scenario.path, headers={"If-None-Match": response_headers["ETag"]})[0] != 304:
                 sys.exit("bench: the revalidation did not answer 304")
         bodies[scenario.slug] = body
@@ -315,7 +316,8 @@ def main() -> int:
             result = median([pair[1] for pair in pairs])
             ratio = statistics.median(app_run.rps / floor_run.rps for floor_run, app_run in pairs)
             missed = [what for what, ok in (("ratio", scenario.goal is None or ratio >= scenario.goal),
-                                            ("p99", result.p99_ms < 50), ("answers", result.bad == 0)) if not ok]
+                                            ("p99", scenario.p99_goal is None or result.p99_ms < scenario.p99_goal),
+                                            ("answers", result.bad == 0)) if not ok]
             if missed:
                 failures.append(f"{scenario.name} ({', '.join(missed)})")
             goal = f"{scenario.goal:.2f}" if scenario.goal else "-"
@@ -333,7 +335,7 @@ def main() -> int:
         print(f"{'trending cold (30 ms)':<24} {cold.rps:>8.0f} {cold.p50:>8} {cold.p99:>8} {floor.rps:>12.0f} "
               f"{cold.rps / floor.rps:>6.2f} {'-':>6}  (-c{COLD_CONNECTIONS}; {upstream} TMDb calls for "
               f"{cold.requests} requests)")
-        print("goals: ratio >= goal and p99 < 50 ms;", "all met" if not failures else f"missed: {'; '.join(failures)}")
+        print("goals: ratio >= goal, and p99 < 50 ms for the anonymous hits;", "all met" if not failures else f"missed: {'; '.join(failures)}")
         return 0
     finally:
         servers.stop()
