@@ -18,7 +18,9 @@ import time
 import uuid
 from urllib.parse import quote
 
+from corsheaders import middleware as corsheaders
 from django.http import JsonResponse
+from django.utils.cache import patch_vary_headers
 from django.utils.functional import SimpleLazyObject, empty
 
 from movie_backend import errors, metrics
@@ -138,3 +140,20 @@ class RequestLogMiddleware:
                 "error_code": error_code,
             },
         )
+
+
+class CorsMiddleware(corsheaders.CorsMiddleware):
+    """django-cors-headers' middleware, with its work skipped for a request that carries no Origin
+    header (server-to-server calls, same-origin GETs, benchmarks): such a request gets no CORS
+    headers from it anyway, only `Vary: Origin`, which is added here too. Looking for an Origin
+    costs corsheaders a dict of every request header (`request.headers`) on each request, about a
+    tenth of a cached answer's time. Preflights (OPTIONS) and requests with an Origin go through
+    corsheaders unchanged."""
+
+    def __call__(self, request):
+        if request.method == "OPTIONS" or "HTTP_ORIGIN" in request.META:
+            return super().__call__(request)
+        response = self.get_response(request)
+        if self.is_enabled(request):
+            patch_vary_headers(response, ("origin",))
+        return response

@@ -70,7 +70,8 @@ MIDDLEWARE = [
     "movie_backend.resilience.RequestDeadlineMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
-    "corsheaders.middleware.CorsMiddleware",
+    # django-cors-headers' CorsMiddleware, skipping its work for requests without an Origin.
+    "movie_backend.middleware.CorsMiddleware",
     # Anonymous cached GETs answered here from their stored response (movie_backend.http_cache).
     "movie_backend.http_cache.FastPathMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",

@@ -36,6 +36,21 @@ def test_other_origin_gets_no_cors_headers(api_client, allowed_origin):
     assert "Access-Control-Expose-Headers" not in response
 
 
+@pytest.mark.parametrize("origin", [None, APP_ORIGIN, "https://evil.example.net"])
+def test_every_answer_varies_by_origin_the_fast_path_and_the_slow_one(api_client, tmdb, allowed_origin, origin):
+    """Whether CORS headers are sent depends on Origin, so caches must key on it, even for a request
+    without one (movie_backend.middleware.CorsMiddleware skips corsheaders' work for those)."""
+    headers = {"HTTP_ORIGIN": origin} if origin else {}
+    first = api_client.get("/api/movies/genres/", **headers)  # a miss: the view answers
+    second = api_client.get("/api/movies/genres/", **headers)  # a hit: the fast path answers
+
+    for response in (first, second):
+        assert response.status_code == 200
+        assert "origin" in [v.strip().lower() for v in response["Vary"].split(",")]
+        assert response.get("Access-Control-Allow-Origin") == (APP_ORIGIN if origin == APP_ORIGIN else None)
+    assert second["X-Cache"] == "HIT"
+
+
 def _origins_under(env_overrides: dict[str, str]) -> list[str]:
     """CORS_ALLOWED_ORIGINS as settings.py computes it in a fresh process with this environment."""
     env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "CORS_ALLOWED_ORIGINS")}
