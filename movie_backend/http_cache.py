@@ -328,14 +328,32 @@ _memo = _Memo()
 setting_changed.connect(_memo.reset, dispatch_uid="http_cache_memo")
 
 
+def _view_for_fast_path(view_class):
+    """An instance of the view for its throttles, and the `Allow` header DRF would send."""
+    view = view_class()
+    if hasattr(view, "get") and not hasattr(view, "head"):
+        view.head = view.get  # as View.setup does, so `Allow` lists HEAD as DRF's answers do
+    return view, ", ".join(view.allowed_methods)
+
+
+def _servable(raw: bytes | None, caller, view, throttles) -> StoredAnswer | None:
+    """The stored answer in `raw` if there is one, it is fresh and the throttles (already counted)
+    let the request through; None sends the request on to the view (which answers a 429 itself)."""
+    if raw is None:
+        return None
+    answer = StoredAnswer.unpack(raw)
+    if answer.fresh_until <= time.time():  # the copy's own expiry is the backstop, not the clock
+        return None
+    if not all(throttle.allow_request(caller, view) for throttle in throttles):
+        return None
+    return answer
+
+
 def public_fast_path(view_class, drf_view):
     """Attach to a public view (no authentication) the fast path FastPathMiddleware serves from:
     a GET whose response copy exists is answered from it in one round trip; None means "go on to
     the view", with the request already counted by the throttles. Returns `drf_view`."""
-    view = view_class()
-    if hasattr(view, "get") and not hasattr(view, "head"):
-        view.head = view.get  # as View.setup does, so `Allow` lists HEAD as DRF's answers do
-    allow = ", ".join(view.allowed_methods)
+    view, allow = _view_for_fast_path(view_class)
 
     def fast_path(request, *args, **kwargs):
         if request.method != "GET":
@@ -352,13 +370,9 @@ def public_fast_path(view_class, drf_view):
         setattr(request, COUNTS_ATTR, getattr(caller, COUNTS_ATTR))
         if raw is None and resilience.redis_breaker.rejecting():
             raw = _read_local(key)  # Redis is out: this process's own copy, if it made one meanwhile
-        if raw is None:
+        answer = _servable(raw, caller, view, throttles)
+        if answer is None:
             return None
-        answer = StoredAnswer.unpack(raw)
-        if answer.fresh_until <= time.time():  # the copy's own expiry is the backstop, not the clock
-            return None
-        if not all(throttle.allow_request(caller, view) for throttle in throttles):
-            return None  # DRF answers the 429, from the counts already made
         response = build_response(request, answer, cache_control=public_cache_control(answer.fresh_until), x_cache=HIT)
         response["Allow"] = allow
         metrics.fast_path_hit()
@@ -406,10 +420,7 @@ def personal_fast_path(view_class, drf_view, namespace: Callable[[int], str]):
     deactivating or deleting one bumps their namespaces (users.services.user_copies_revoke), which
     makes their copies unreachable. None means "go on to the view", the request already counted.
     Returns `drf_view`."""
-    view = view_class()
-    if hasattr(view, "get") and not hasattr(view, "head"):
-        view.head = view.get
-    allow = ", ".join(view.allowed_methods)
+    view, allow = _view_for_fast_path(view_class)
     authenticators = view.get_authenticators()
 
     def fast_path(request, *args, **kwargs):
@@ -423,14 +434,9 @@ def personal_fast_path(view_class, drf_view, namespace: Callable[[int], str]):
         count_request(caller, view, read=personal_read(request, namespace(user_id)), throttles=throttles)
         for attr in (COUNTS_ATTR, READ_VERSION_ATTR):
             setattr(request, attr, getattr(caller, attr, None))
-        raw = getattr(caller, READ_ATTR, None)
-        if raw is None:
+        answer = _servable(getattr(caller, READ_ATTR, None), caller, view, throttles)
+        if answer is None:
             return None
-        answer = StoredAnswer.unpack(raw)
-        if answer.fresh_until <= time.time():
-            return None
-        if not all(throttle.allow_request(caller, view) for throttle in throttles):
-            return None  # DRF answers the 429, from the counts already made
         response = _personal(request, answer, x_cache=HIT)
         response["Allow"] = allow
         request.user = caller.user  # for the request log's user id
