@@ -1,15 +1,21 @@
 """HTTP caching of the personal endpoints: ETag, 304, `private, no-cache`, `Vary: Authorization`, and
 the stored copy of a personal recommendations page (read with the throttles, dropped on invalidation)."""
 
+from io import StringIO
+
 import pytest
 import redis
 from django.conf import settings
+from django.contrib import admin
+from django.core.management import call_command
+from rest_framework_simplejwt.tokens import AccessToken
 
 from movie_backend import http_cache
 from tests.builders import make_movie, make_user
 from tests.users.conftest import bearer_client
 from tests.users.test_throttling import rates
-from users.models import Favorite
+from users.admin import UserAdmin
+from users.models import Favorite, User
 
 pytestmark = pytest.mark.django_db
 
@@ -157,15 +163,10 @@ def test_another_users_token_gets_their_own_list_not_the_stored_copy(alice_clien
     alice_client.get(RECS)
     alices = alice_client.get(RECS)
 
-    bobs = bearer_client(community_bob()).get(RECS)
+    bobs = bearer_client(User.objects.get(username="bob")).get(RECS)
 
     assert bobs.status_code == 200
     assert bobs["ETag"] != alices["ETag"]
-
-
-def community_bob():
-    from users.models import User
-    return User.objects.get(username="bob")
 
 
 @redis_only
@@ -176,9 +177,6 @@ def test_a_user_deactivated_or_deleted_in_the_admin_loses_the_copy_at_once(alice
     assert alice_client.get(RECS).status_code == 200  # the copy is kept
 
     if how == "deactivated":
-        from django.contrib import admin
-
-        from users.admin import UserAdmin
         user.is_active = False
         UserAdmin(type(user), admin.site).save_model(None, user, None, change=True)
     else:
@@ -202,10 +200,6 @@ def test_the_fast_path_counts_the_throttles_and_refuses_past_the_limit(alice_cli
 
 @redis_only
 def test_a_new_model_drops_the_stored_copies_of_the_users_it_was_trained_on(alice_client, community):
-    from io import StringIO
-
-    from django.core.management import call_command
-
     alice_client.get(RECS)
     assert alice_client.get(RECS)["X-Cache"] == "HIT"  # the copy is kept
     assert alice_client.get(RECS)["X-Cache"] == "HIT"  # and served
@@ -219,8 +213,6 @@ def test_a_new_model_drops_the_stored_copies_of_the_users_it_was_trained_on(alic
 @redis_only
 @pytest.mark.parametrize("claim", [[1], "1 OR 1=1", True, 0])
 def test_a_signed_token_with_a_malformed_user_id_never_reaches_a_stored_copy(alice_client, community, user, claim):
-    from rest_framework_simplejwt.tokens import AccessToken
-
     alice_client.get(RECS)
     alice_client.get(RECS)  # the copy is kept
     token = AccessToken.for_user(user)
